@@ -1,0 +1,231 @@
+/**
+ * @file account.c
+ * Account set-up: credentials to headers (the secret lives only in the
+ * header list, in memory), the rate bucket and the pool of curl handles
+ * that share one connection cache per account.
+ */
+#include "account.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "jwt.h"
+#include "log.h"
+#include "secret.h"
+
+static struct curl_slist *header_add(struct curl_slist *list, const char *name, const char *value)
+{
+    char *line = NULL;
+    struct curl_slist *out;
+
+    if (asprintf(&line, "%s: %s", name, value) < 0)
+        return NULL;
+    out = curl_slist_append(list, line);
+    explicit_bzero(line, strlen(line));
+    free(line);
+    if (!out)
+        curl_slist_free_all(list);
+    return out;
+}
+
+static char *koreai_token(const struct account_config *cfg, const char *config_path, char *err,
+                          size_t errlen)
+{
+    char *secret, *payload = NULL, *token;
+    json_object *claims;
+
+    if (cfg->jwt.source != SECRET_NONE)
+        return secret_resolve(&cfg->jwt, cfg->name, config_path, err, errlen);
+    secret = secret_resolve(&cfg->client_secret, cfg->name, config_path, err, errlen);
+    if (!secret)
+        return NULL;
+    claims = json_object_new_object();
+    json_object_object_add(claims, "sub", json_object_new_string("campaignfs"));
+    json_object_object_add(claims, "appId", json_object_new_string(cfg->client_id));
+    json_object_object_add(claims, "iat", json_object_new_int64((int64_t)time(NULL)));
+    payload = strdup(json_object_to_json_string_ext(claims, JSON_C_TO_STRING_PLAIN));
+    json_object_put(claims);
+    token = payload ? jwt_hs256_sign(payload, secret, strlen(secret)) : NULL;
+    free(payload);
+    secret_free(secret);
+    if (!token)
+        snprintf(err, errlen, "%s: [%s] could not sign the Kore.ai token (out of memory)",
+                 config_path, cfg->name);
+    return token;
+}
+
+static struct curl_slist *auth_headers(const struct account_config *cfg, const char *config_path,
+                                       char *err, size_t errlen)
+{
+    const struct provider *p = cfg->provider;
+    struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
+    char *secret, *value = NULL;
+
+    if (p->auth == AUTH_KOREAI) {
+        secret = koreai_token(cfg, config_path, err, errlen);
+        if (!secret)
+            goto fail;
+        h = header_add(h, "auth", secret);
+        h = h ? header_add(h, "iid", cfg->stream_id) : NULL;
+        h = h ? header_add(h, "accountId", cfg->account_id) : NULL;
+        secret_free(secret);
+        return h;
+    }
+    secret = secret_resolve(&cfg->api_key, cfg->name, config_path, err, errlen);
+    if (!secret)
+        goto fail;
+    if (asprintf(&value, "%s %s", p->auth == AUTH_API_KEY ? "api-key" : "Bearer", secret) < 0)
+        value = NULL;
+    secret_free(secret);
+    if (!value)
+        goto fail;
+    h = header_add(h, "Authorization", value);
+    secret_free(value);
+    return h;
+fail:
+    curl_slist_free_all(h);
+    return NULL;
+}
+
+/* The same headers plus Content-Type, for POST requests. */
+static struct curl_slist *post_headers(const struct curl_slist *headers)
+{
+    struct curl_slist *out = NULL;
+
+    for (const struct curl_slist *h = headers; h; h = h->next) {
+        struct curl_slist *n = curl_slist_append(out, h->data);
+        if (!n) {
+            curl_slist_free_all(out);
+            return NULL;
+        }
+        out = n;
+    }
+    return curl_slist_append(out, "Content-Type: application/json");
+}
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *userp)
+{
+    struct account *a = userp;
+    (void)h;
+    (void)access;
+    pthread_mutex_lock(&a->share_locks[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *userp)
+{
+    struct account *a = userp;
+    (void)h;
+    pthread_mutex_unlock(&a->share_locks[data]);
+}
+
+static int pool_init(struct account *a, int size)
+{
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&a->share_locks[i], NULL);
+    a->share = curl_share_init();
+    if (!a->share)
+        return -1;
+    curl_share_setopt(a->share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_share_setopt(a->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_share_setopt(a->share, CURLSHOPT_USERDATA, a);
+    curl_share_setopt(a->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(a->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_share_setopt(a->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    pthread_mutex_init(&a->pool_lock, NULL);
+    pthread_cond_init(&a->pool_cond, NULL);
+    a->pool = calloc((size_t)size, sizeof(*a->pool));
+    if (!a->pool)
+        return -1;
+    a->pool_unborn = size;
+    a->pool_idle = 0;
+    return 0;
+}
+
+int account_open(struct account *a, const struct account_config *cfg, const char *config_path,
+                 long default_ttl, char *err, size_t errlen)
+{
+    const struct provider *p = cfg->provider;
+    double rate = cfg->rate_limit >= 0 ? cfg->rate_limit : p->default_rate;
+
+    memset(a, 0, sizeof(*a));
+    a->name = strdup(cfg->name);
+    a->provider = p;
+    a->url = strdup(cfg->url ? cfg->url : p->default_url);
+    a->config_path = strdup(config_path);
+    a->ttl = cfg->ttl >= 0 ? cfg->ttl : default_ttl;
+    a->campaigns = cfg->campaigns;
+    if (!a->name || !a->url || !a->config_path) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    a->headers = auth_headers(cfg, config_path, err, errlen);
+    if (!a->headers)
+        return -1;
+    a->post_headers = post_headers(a->headers);
+    if (!a->post_headers) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (p->auth == AUTH_KOREAI) {
+        a->stream_esc = curl_easy_escape(NULL, cfg->stream_id, 0);
+        a->account_id_esc = curl_easy_escape(NULL, cfg->account_id, 0);
+    }
+    rate_bucket_init(&a->bucket, rate, 0);
+    if (pool_init(a, cfg->concurrency > 0 ? cfg->concurrency : ACCOUNT_DEFAULT_CONCURRENCY) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+void account_close(struct account *a)
+{
+    for (int i = 0; i < a->pool_idle; i++)
+        curl_easy_cleanup(a->pool[i]);
+    free(a->pool);
+    if (a->share)
+        curl_share_cleanup(a->share);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_destroy(&a->share_locks[i]);
+    pthread_mutex_destroy(&a->pool_lock);
+    pthread_cond_destroy(&a->pool_cond);
+    rate_bucket_destroy(&a->bucket);
+    curl_slist_free_all(a->headers);
+    curl_slist_free_all(a->post_headers);
+    curl_free(a->stream_esc);
+    curl_free(a->account_id_esc);
+    free(a->name);
+    free(a->url);
+    free(a->config_path);
+    memset(a, 0, sizeof(*a));
+}
+
+CURL *account_handle_get(struct account *a)
+{
+    CURL *h = NULL;
+
+    pthread_mutex_lock(&a->pool_lock);
+    while (a->pool_idle == 0 && a->pool_unborn == 0)
+        pthread_cond_wait(&a->pool_cond, &a->pool_lock);
+    if (a->pool_idle > 0) {
+        h = a->pool[--a->pool_idle];
+    } else {
+        h = curl_easy_init();
+        if (h) {
+            curl_easy_setopt(h, CURLOPT_SHARE, a->share);
+            a->pool_unborn--;
+        }
+    }
+    pthread_mutex_unlock(&a->pool_lock);
+    return h;
+}
+
+void account_handle_put(struct account *a, CURL *h)
+{
+    pthread_mutex_lock(&a->pool_lock);
+    a->pool[a->pool_idle++] = h;
+    pthread_cond_signal(&a->pool_cond);
+    pthread_mutex_unlock(&a->pool_lock);
+}

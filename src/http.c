@@ -1,0 +1,316 @@
+/**
+ * @file http.c
+ * libcurl requests with retries.  One attempt = take a rate token, borrow a
+ * curl handle from the account's pool, perform, classify.  The credential is
+ * only ever in the header list; messages carry the URL, which holds none.
+ */
+#include "http.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "log.h"
+#include "provider.h"
+
+struct transfer {
+    char *body;
+    size_t len;
+    size_t cap;
+    char retry_after[64];
+    bool too_big;
+};
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+    struct transfer *t = userp;
+    size_t n = size * nmemb;
+
+    if (t->len + n > (size_t)HTTP_MAX_BODY) {
+        t->too_big = true;
+        return 0;
+    }
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 16384;
+        char *nb;
+        while (cap < t->len + n + 1)
+            cap *= 2;
+        nb = realloc(t->body, cap);
+        if (!nb)
+            return 0;
+        t->body = nb;
+        t->cap = cap;
+    }
+    memcpy(t->body + t->len, data, n);
+    t->len += n;
+    t->body[t->len] = '\0';
+    return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+    struct transfer *t = userp;
+    size_t n = size * nmemb;
+    static const char name[] = "retry-after:";
+
+    if (n > sizeof(name) - 1 && strncasecmp(data, name, sizeof(name) - 1) == 0) {
+        size_t len = n - (sizeof(name) - 1);
+        const char *v = data + sizeof(name) - 1;
+        while (len && isspace((unsigned char)*v)) {
+            v++;
+            len--;
+        }
+        while (len && isspace((unsigned char)v[len - 1]))
+            len--;
+        if (len >= sizeof(t->retry_after))
+            len = sizeof(t->retry_after) - 1;
+        memcpy(t->retry_after, v, len);
+        t->retry_after[len] = '\0';
+    }
+    return n;
+}
+
+double http_retry_after(const char *value, time_t now)
+{
+    char *end;
+    long secs;
+    struct tm tm = {0};
+
+    if (!value || !*value)
+        return -1;
+    secs = strtol(value, &end, 10);
+    if (end != value && *end == '\0')
+        return secs < 0 ? -1 : (double)secs;
+    end = strptime(value, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (!end || *end)
+        return -1;
+    return fmax(0, difftime(timegm(&tm), now));
+}
+
+double http_backoff(int attempt, unsigned int *seed)
+{
+    double base = fmin(8.0, 0.25 * pow(2, attempt - 1));
+    double jitter = ((double)rand_r(seed) / RAND_MAX - 0.5) * 0.5; /* +-25 % */
+
+    return base * (1 + jitter);
+}
+
+int fetch_errno(enum fetch_class cls)
+{
+    switch (cls) {
+    case FETCH_OK:
+        return 0;
+    case FETCH_AUTH:
+        return EACCES;
+    case FETCH_NOT_FOUND:
+        return ENOENT;
+    case FETCH_INTERNAL:
+        return ENOMEM;
+    case FETCH_RATE:
+    case FETCH_CLIENT:
+    case FETCH_SERVER:
+    case FETCH_NETWORK:
+    case FETCH_PROTOCOL:
+        break;
+    }
+    return EIO;
+}
+
+static const char *hint(const struct account *a, enum fetch_class cls)
+{
+    switch (cls) {
+    case FETCH_AUTH:
+        return "check the account's credentials in the config";
+    case FETCH_NOT_FOUND:
+        return "the record is gone, or the url in the config is wrong";
+    case FETCH_RATE:
+        return "the provider keeps refusing: lower rate_limit for this account";
+    case FETCH_SERVER:
+        return "the provider has a problem; campaignfs retries on the next access";
+    case FETCH_NETWORK:
+        return "check the url in the config and the network";
+    case FETCH_PROTOCOL:
+        return "the provider's answer was not what its API documents; retried on next access";
+    case FETCH_CLIENT:
+    case FETCH_OK:
+    case FETCH_INTERNAL:
+        break;
+    }
+    (void)a;
+    return "see the provider's message";
+}
+
+static enum fetch_class status_class(long status)
+{
+    if (status == 401 || status == 403)
+        return FETCH_AUTH;
+    if (status == 404)
+        return FETCH_NOT_FOUND;
+    if (status == 429)
+        return FETCH_RATE;
+    if (status >= 500)
+        return FETCH_SERVER;
+    return FETCH_CLIENT;
+}
+
+static bool transient(enum fetch_class cls)
+{
+    return cls == FETCH_RATE || cls == FETCH_SERVER || cls == FETCH_NETWORK ||
+           cls == FETCH_PROTOCOL;
+}
+
+static void set_error(struct fetch_error *err, const struct account *a, const char *method,
+                      const char *url, enum fetch_class cls, long status, const char *what)
+{
+    err->cls = cls;
+    err->status = status;
+    snprintf(err->message, sizeof(err->message), "[%s] %s %s: %s; %s", a->name, method, url, what,
+             hint(a, cls));
+}
+
+/* Seconds to wait before retrying a 429: Retry-After, else the provider's
+ * reset_at in the body, else the backoff. */
+static double rate_wait(const struct account *a, const struct transfer *t, double backoff)
+{
+    double w = http_retry_after(t->retry_after, time(NULL));
+
+    if (w < 0 && a->provider->reset_at && t->body) {
+        json_object *root = json_tokener_parse(t->body);
+        json_object *v = json_path(root, a->provider->reset_at);
+        if (v && json_object_is_type(v, json_type_string)) {
+            time_t at = parse_timestamp(json_object_get_string(v));
+            if (at > 0)
+                w = fmax(0.0, difftime(at, time(NULL))) + 0.05;
+        }
+        json_object_put(root);
+    }
+    if (w < 0)
+        w = backoff;
+    return fmin(w, HTTP_MAX_WAIT_SECS);
+}
+
+static void setup_handle(CURL *h, const struct account *a, const char *url, const char *post_body,
+                         struct transfer *t, struct curl_slist *headers, char *curl_err)
+{
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 30L);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "campaignfs/" CAMPAIGNFS_VERSION);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_MAX_BODY);
+    if (post_body) {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, post_body);
+    } else {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    }
+    (void)a;
+}
+
+/* One attempt.  Returns the class; *wait is how long to wait before a retry. */
+static enum fetch_class attempt_once(struct account *a, const char *url, const char *post_body,
+                                     http_body_fn validate, void *ctx, struct fetch_error *err,
+                                     double *wait, double backoff)
+{
+    const char *method = post_body ? "POST" : "GET";
+    char curl_err[CURL_ERROR_SIZE] = "";
+    struct transfer t = {0};
+    struct curl_slist *headers = post_body ? a->post_headers : a->headers;
+    enum fetch_class cls = FETCH_OK;
+    char what[512];
+    long status = 0;
+    CURL *h;
+    CURLcode rc;
+
+    rate_bucket_take(&a->bucket);
+    h = account_handle_get(a);
+    if (!h) {
+        set_error(err, a, method, url, FETCH_INTERNAL, 0, "out of memory");
+        return FETCH_INTERNAL;
+    }
+    setup_handle(h, a, url, post_body, &t, headers, curl_err);
+    rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_reset(h);
+    curl_easy_setopt(h, CURLOPT_SHARE, a->share);
+    account_handle_put(a, h);
+    atomic_fetch_add(&a->requests, 1);
+    atomic_fetch_add(&a->bytes, t.len);
+
+    *wait = backoff;
+    if (rc != CURLE_OK) {
+        cls = FETCH_NETWORK;
+        snprintf(what, sizeof(what), "%s",
+                 t.too_big ? "the answer is larger than 256 MiB"
+                           : (*curl_err ? curl_err : curl_easy_strerror(rc)));
+    } else if (status >= 200 && status < 300) {
+        enum body_verdict v = validate ? validate(t.body ? t.body : "", t.len, ctx, what,
+                                                  sizeof(what))
+                                       : BODY_OK;
+        cls = v == BODY_OK ? FETCH_OK : v == BODY_MALFORMED ? FETCH_PROTOCOL : FETCH_CLIENT;
+    } else {
+        char *msg = provider_error_message(a->provider, t.body, t.len);
+        cls = status_class(status);
+        snprintf(what, sizeof(what), "HTTP %ld: %s", status, msg ? msg : "(no message)");
+        free(msg);
+        if (cls == FETCH_RATE)
+            *wait = rate_wait(a, &t, backoff);
+    }
+    if (cls != FETCH_OK)
+        set_error(err, a, method, url, cls, status, what);
+    free(t.body);
+    return cls;
+}
+
+int http_fetch(struct account *a, const char *path_query, const char *post_body,
+               http_body_fn validate, void *ctx, struct fetch_error *err)
+{
+    unsigned int seed = (unsigned int)time(NULL) ^ (unsigned int)(uintptr_t)&seed;
+    char *url = NULL;
+
+    memset(err, 0, sizeof(*err));
+    if (asprintf(&url, "%s%s", a->url, path_query) < 0) {
+        err->cls = FETCH_INTERNAL;
+        snprintf(err->message, sizeof(err->message), "[%s] out of memory", a->name);
+        return -1;
+    }
+    for (int attempt = 1;; attempt++) {
+        double wait = 0;
+        enum fetch_class cls = attempt_once(a, url, post_body, validate, ctx, err, &wait,
+                                            http_backoff(attempt, &seed));
+        if (cls == FETCH_OK)
+            break;
+        if (!transient(cls) || attempt >= HTTP_MAX_ATTEMPTS) {
+            atomic_fetch_add(&a->failures, 1);
+            free(url);
+            return -1;
+        }
+        log_debug("%s (attempt %d of %d, retrying in %.2f s)", err->message, attempt,
+                  HTTP_MAX_ATTEMPTS, wait);
+        usleep((useconds_t)(wait * 1e6));
+    }
+    free(url);
+    memset(err, 0, sizeof(*err));
+    return 0;
+}

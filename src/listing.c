@@ -1,0 +1,342 @@
+/**
+ * @file listing.c
+ * Building, sharing and comparing listings.
+ */
+#include "listing.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "names.h"
+
+#define JSON_SUFFIX ".json"
+
+char *render_record(json_object *rec, size_t *len)
+{
+    size_t n = 0;
+    const char *text = json_object_to_json_string_length(
+        rec, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE,
+        &n);
+    char *out = text ? malloc(n + 2) : NULL;
+
+    if (!out)
+        return NULL;
+    memcpy(out, text, n);
+    out[n] = '\n';
+    out[n + 1] = '\0';
+    *len = n + 1;
+    return out;
+}
+
+void listing_builder_init(struct listing_builder *b, const struct collection *coll,
+                          enum entry_type type)
+{
+    memset(b, 0, sizeof(*b));
+    b->coll = coll;
+    b->type = type;
+}
+
+static struct listing_entry *builder_slot(struct listing_builder *b)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        struct listing_entry *items = realloc(b->items, cap * sizeof(*items));
+        if (!items) {
+            b->failed = true;
+            return NULL;
+        }
+        b->items = items;
+        b->cap = cap;
+    }
+    memset(&b->items[b->n], 0, sizeof(b->items[0]));
+    return &b->items[b->n++];
+}
+
+static void entry_free(struct listing_entry *e)
+{
+    free(e->name);
+    free(e->id);
+    free(e->link);
+    free(e->bytes);
+}
+
+int listing_builder_add(struct listing_builder *b, const char *name, const char *id,
+                        enum entry_type type, const char *bytes, size_t len, time_t rec_time)
+{
+    struct listing_entry *e = builder_slot(b);
+
+    if (!e)
+        return -1;
+    e->type = type;
+    e->rec_time = rec_time;
+    e->name = name ? strdup(name) : NULL;
+    e->id = id ? strdup(id) : NULL;
+    if (bytes) {
+        e->bytes = malloc(len + 1);
+        if (e->bytes) {
+            memcpy(e->bytes, bytes, len);
+            e->bytes[len] = '\0';
+        }
+        e->len = len;
+    }
+    if ((name && !e->name) || (id && !e->id) || (bytes && !e->bytes)) {
+        b->failed = true;
+        return -1;
+    }
+    return 0;
+}
+
+void listing_builder_tag(struct listing_builder *b, int tag)
+{
+    if (b->n > 0)
+        b->items[b->n - 1].tag = tag;
+}
+
+/* The name stem of a Kore.ai-style record: phoneNumber[-uniqueId]. */
+static char *phone_stem(json_object *rec)
+{
+    json_object *phone = json_path(rec, "phoneNumber");
+    json_object *uniq = json_path(rec, "uniqueId");
+    const char *p = phone ? json_object_get_string(phone) : NULL;
+    const char *u = uniq && json_object_is_type(uniq, json_type_string)
+                        ? json_object_get_string(uniq)
+                        : "";
+    char *out = NULL;
+
+    if (!p || !*p)
+        p = "unknown";
+    if (!*u)
+        return strdup(p);
+    if (asprintf(&out, "%s-%s", p, u) < 0)
+        return NULL;
+    return out;
+}
+
+int listing_builder_add_record(struct listing_builder *b, json_object *rec)
+{
+    const struct collection *c = b->coll;
+    char *id = c->naming == NAME_BY_PHONE_UNIQUE ? phone_stem(rec) : record_id(rec, c->ids);
+    struct listing_entry *e;
+
+    if (!id) {
+        /* a record without any id cannot be named: it is skipped, not invented */
+        return 0;
+    }
+    e = builder_slot(b);
+    if (!e) {
+        free(id);
+        return -1;
+    }
+    e->type = b->type;
+    e->id = id;
+    e->rec_time = record_time(rec, c->times);
+    if (c->link) {
+        json_object *v = json_path(rec, c->link);
+        if (v && json_object_is_type(v, json_type_string) && *json_object_get_string(v))
+            e->link = strdup(json_object_get_string(v));
+    }
+    e->bytes = render_record(rec, &e->len);
+    if (!e->bytes) {
+        b->failed = true;
+        return -1;
+    }
+    return 0;
+}
+
+void listing_builder_discard(struct listing_builder *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        entry_free(&b->items[i]);
+    free(b->items);
+    memset(b, 0, sizeof(*b));
+}
+
+struct order {
+    const char *key;
+    size_t pos;
+};
+
+static int order_cmp(const void *x, const void *y)
+{
+    const struct order *a = x, *b = y;
+    int c = strcmp(a->key, b->key);
+
+    if (c)
+        return c;
+    return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+/* Keeps the last copy of every id (APIs warn that pages can overlap).
+ * Records named by phone are never merged: repeats are real there. */
+static int drop_repeated_ids(struct listing_builder *b)
+{
+    struct order *ord;
+    bool *drop;
+    size_t kept = 0;
+
+    if (!b->coll || b->coll->naming != NAME_BY_ID || b->n < 2)
+        return 0;
+    ord = malloc(b->n * sizeof(*ord));
+    drop = calloc(b->n, sizeof(*drop));
+    if (!ord || !drop) {
+        free(ord);
+        free(drop);
+        return -1;
+    }
+    for (size_t i = 0; i < b->n; i++)
+        ord[i] = (struct order){b->items[i].id, i};
+    qsort(ord, b->n, sizeof(*ord), order_cmp);
+    for (size_t i = 0; i + 1 < b->n; i++)
+        if (strcmp(ord[i].key, ord[i + 1].key) == 0)
+            drop[ord[i].pos] = true;
+    for (size_t i = 0; i < b->n; i++) {
+        if (drop[i])
+            entry_free(&b->items[i]);
+        else
+            b->items[kept++] = b->items[i];
+    }
+    b->n = kept;
+    free(ord);
+    free(drop);
+    return 0;
+}
+
+/* Names records built from API ids: safe, unique, in API order. */
+static int name_records(struct listing_builder *b)
+{
+    const char *suffix = b->type == ENTRY_DIR ? "" : JSON_SUFFIX;
+    char **names = calloc(b->n ? b->n : 1, sizeof(*names));
+
+    if (!names)
+        return -1;
+    for (size_t i = 0; i < b->n; i++) {
+        names[i] = name_from_id(b->items[i].id, strlen(b->items[i].id), suffix);
+        if (!names[i])
+            goto fail;
+    }
+    if (names_make_unique(names, b->n, suffix) < 0)
+        goto fail;
+    for (size_t i = 0; i < b->n; i++)
+        b->items[i].name = names[i];
+    free(names);
+    return 0;
+fail:
+    for (size_t i = 0; i < b->n; i++)
+        free(names[i]);
+    free(names);
+    return -1;
+}
+
+static int entry_cmp(const void *x, const void *y)
+{
+    return strcmp(((const struct listing_entry *)x)->name, ((const struct listing_entry *)y)->name);
+}
+
+struct listing *listing_builder_finish(struct listing_builder *b)
+{
+    struct listing *l;
+
+    if (b->failed)
+        goto fail;
+    if (b->coll && (drop_repeated_ids(b) < 0 || name_records(b) < 0))
+        goto fail;
+    l = calloc(1, sizeof(*l));
+    if (!l)
+        goto fail;
+    qsort(b->items, b->n, sizeof(*b->items), entry_cmp);
+    atomic_init(&l->refs, 1);
+    l->n = b->n;
+    l->entries = b->items;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->entries[i].type == ENTRY_FILE)
+            l->total_bytes += l->entries[i].len;
+    memset(b, 0, sizeof(*b));
+    return l;
+fail:
+    listing_builder_discard(b);
+    return NULL;
+}
+
+static bool id_listed(const char *id, char *const *ids)
+{
+    for (size_t i = 0; id && ids[i]; i++)
+        if (strcmp(ids[i], id) == 0)
+            return true;
+    return false;
+}
+
+struct listing *listing_keep_ids(struct listing *l, char *const *ids)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < l->n; i++) {
+        if (id_listed(l->entries[i].id, ids)) {
+            l->entries[kept++] = l->entries[i];
+            continue;
+        }
+        if (l->entries[i].type == ENTRY_FILE)
+            l->total_bytes -= l->entries[i].len;
+        entry_free(&l->entries[i]);
+    }
+    l->n = kept;
+    return l;
+}
+
+struct listing *listing_ref(struct listing *l)
+{
+    if (l)
+        atomic_fetch_add(&l->refs, 1);
+    return l;
+}
+
+void listing_unref(struct listing *l)
+{
+    if (!l || atomic_fetch_sub(&l->refs, 1) != 1)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        entry_free(&l->entries[i]);
+    free(l->entries);
+    free(l);
+}
+
+const struct listing_entry *listing_find(const struct listing *l, const char *name)
+{
+    struct listing_entry key = {.name = (char *)name};
+
+    if (!l || l->n == 0)
+        return NULL;
+    return bsearch(&key, l->entries, l->n, sizeof(key), entry_cmp);
+}
+
+static bool same_bytes(const struct listing_entry *a, const struct listing_entry *b)
+{
+    return a->len == b->len && (a->len == 0 || memcmp(a->bytes, b->bytes, a->len) == 0);
+}
+
+void listing_carry_times(struct listing *fresh, const struct listing *old, time_t now)
+{
+    for (size_t i = 0; i < fresh->n; i++) {
+        struct listing_entry *e = &fresh->entries[i];
+        const struct listing_entry *prev = listing_find(old, e->name);
+
+        if (prev && same_bytes(prev, e))
+            e->mtime = prev->mtime;
+        else if (!prev)
+            e->mtime = e->rec_time > 0 ? e->rec_time : now;
+        else if (e->rec_time > prev->mtime)
+            e->mtime = e->rec_time;
+        else
+            e->mtime = now > prev->mtime ? now : prev->mtime + 1;
+    }
+}
+
+time_t listing_newest(const struct listing *l, time_t dflt)
+{
+    time_t best = 0;
+
+    for (size_t i = 0; l && i < l->n; i++)
+        if (l->entries[i].mtime > best)
+            best = l->entries[i].mtime;
+    return best ? best : dflt;
+}

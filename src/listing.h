@@ -1,0 +1,92 @@
+/**
+ * @file listing.h
+ * A listing is a value: the entries of one directory as they were when all
+ * their pages arrived (names, rendered bytes, times).  It is immutable once
+ * built and shared by reference count, so readers keep a consistent
+ * snapshot while a refresh builds the next one; the cache swaps it in whole.
+ */
+#ifndef CAMPAIGNFS_LISTING_H
+#define CAMPAIGNFS_LISTING_H
+
+#include <json-c/json.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "provider.h"
+
+enum entry_type {
+    ENTRY_DIR,  /* a subdirectory (campaign, contacts/, calls/) */
+    ENTRY_FILE, /* a file whose bytes are in the listing */
+    ENTRY_LAZY, /* a file fetched on its own when looked up (its bytes are not here) */
+};
+
+struct listing_entry {
+    char *name;  /* unique, safe directory entry name */
+    char *id;    /* the record's raw id (used in URLs), or NULL */
+    char *link;  /* raw value of the collection's link field, or NULL */
+    enum entry_type type;
+    char *bytes; /* rendered record (ENTRY_FILE), or the list item (ENTRY_DIR) */
+    size_t len;
+    time_t rec_time; /* newest timestamp of the record itself, 0 if none */
+    time_t mtime;    /* what stat shows */
+    int tag;         /* for hand-made entries: what the entry is to its owner */
+};
+
+struct listing {
+    atomic_int refs;
+    size_t n;
+    struct listing_entry *entries; /* sorted by name */
+    size_t total_bytes;    /* sum of ENTRY_FILE sizes */
+};
+
+/* Collects records page by page. */
+struct listing_builder {
+    const struct collection *coll; /* id, time, naming and link rules (NULL for static lists) */
+    enum entry_type type;
+    struct listing_entry *items;
+    size_t n, cap;
+    bool failed; /* out of memory */
+};
+
+void listing_builder_init(struct listing_builder *b, const struct collection *coll,
+                          enum entry_type type);
+/* Adds one record from an API page (rendered now; rec is not kept). */
+int listing_builder_add_record(struct listing_builder *b, json_object *rec);
+/* Adds an entry made by hand (static directories, lazily fetched files).
+ * With a collection set on the builder, name is NULL and the entry is named
+ * from its id (and de-duplicated) like a record. */
+int listing_builder_add(struct listing_builder *b, const char *name, const char *id,
+                        enum entry_type type, const char *bytes, size_t len, time_t rec_time);
+/* Sets the tag of the entry added last. */
+void listing_builder_tag(struct listing_builder *b, int tag);
+/* Drops repeated ids (the last copy wins: it is the newer answer), makes
+ * names unique and sorts.  Consumes the builder.  NULL on out of memory. */
+struct listing *listing_builder_finish(struct listing_builder *b);
+void listing_builder_discard(struct listing_builder *b);
+
+/* Keeps only the entries whose id is in ids (NULL-terminated), before the
+ * listing is published.  Returns l. */
+struct listing *listing_keep_ids(struct listing *l, char *const *ids);
+
+struct listing *listing_ref(struct listing *l);
+void listing_unref(struct listing *l);
+
+/* The entry with that name, or NULL (binary search). */
+const struct listing_entry *listing_find(const struct listing *l, const char *name);
+
+/* Sets every entry's mtime: an entry whose bytes are unchanged since old
+ * keeps its mtime; a new or changed one takes its record's own time when
+ * that is newer than what was shown before, else `now` (and never the old
+ * value again, so a change is always visible to rsync).  old may be NULL. */
+void listing_carry_times(struct listing *fresh, const struct listing *old, time_t now);
+
+/* The newest entry mtime, or dflt for an empty listing. */
+time_t listing_newest(const struct listing *l, time_t dflt);
+
+/* Renders a record as campaignfs shows it: two-space indent, "key": value,
+ * '/' unescaped, UTF-8 as is, one trailing newline.  malloc'd. */
+char *render_record(json_object *rec, size_t *len);
+
+#endif

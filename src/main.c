@@ -1,0 +1,215 @@
+/**
+ * @file main.c
+ * campaignfs: command line, configuration, accounts, and the FUSE session.
+ *
+ *   campaignfs [options] [SOURCE] MOUNTPOINT
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account.h"
+#include "config.h"
+#include "fs.h"
+#include "log.h"
+#include "tree.h"
+
+#define DEFAULT_TTL 60
+
+struct options {
+    char *config;
+    char *ttl;
+    int show_help;
+    int show_version;
+    int debug_log;
+    char *nonopt[3];
+    int n_nonopt;
+};
+
+#define OPT(t, p) {t, offsetof(struct options, p), 1}
+static const struct fuse_opt option_spec[] = {
+    OPT("config=%s", config),
+    OPT("ttl=%s", ttl),
+    OPT("-h", show_help),
+    OPT("--help", show_help),
+    OPT("-V", show_version),
+    OPT("--version", show_version),
+    OPT("verbose", debug_log),
+    FUSE_OPT_END,
+};
+
+static int collect_nonopt(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+    struct options *o = data;
+
+    (void)outargs;
+    if (key != FUSE_OPT_KEY_NONOPT)
+        return 1;
+    if (o->n_nonopt >= 2) {
+        fprintf(stderr, "campaignfs: too many arguments: '%s'\n", arg);
+        return -1;
+    }
+    o->nonopt[o->n_nonopt++] = strdup(arg);
+    return 0;
+}
+
+static void usage(const char *prog)
+{
+    printf("usage: %s [options] [SOURCE] MOUNTPOINT\n\n"
+           "Shows the campaigns, contacts and calls of Altur, Burki, Truedy and Kore.ai\n"
+           "accounts as a read-only tree of directories and JSON files.\n"
+           "SOURCE is accepted and ignored (for mount -t fuse.campaignfs).\n\n"
+           "campaignfs options:\n"
+           "    -o config=FILE         configuration file (default:\n"
+           "                           $XDG_CONFIG_HOME/campaignfs/config or\n"
+           "                           ~/.config/campaignfs/config)\n"
+           "    -o ttl=SECONDS         how long a fetched listing is kept (default %d)\n"
+           "    -o verbose             log every request at debug level\n"
+           "    -h, --help             this help\n"
+           "    -V, --version          the version\n\n"
+           "FUSE options:\n",
+           prog, DEFAULT_TTL);
+    fuse_cmdline_help();
+    fuse_lowlevel_help();
+}
+
+static int parse_ttl(const char *text, long *ttl)
+{
+    char *end;
+
+    errno = 0;
+    *ttl = strtol(text, &end, 10);
+    if (errno || end == text || *end || *ttl < 0) {
+        fprintf(stderr, "campaignfs: -o ttl=%s: not a whole number of seconds >= 0\n", text);
+        return -1;
+    }
+    return 0;
+}
+
+static int open_accounts(const struct config *cfg, long ttl, struct account **out)
+{
+    struct account *accts = calloc(cfg->n_accounts, sizeof(*accts));
+    char err[1024];
+
+    if (!accts)
+        return -1;
+    for (size_t i = 0; i < cfg->n_accounts; i++) {
+        if (account_open(&accts[i], &cfg->accounts[i], cfg->path, ttl, err, sizeof(err)) < 0) {
+            fprintf(stderr, "campaignfs: %s\n", err);
+            for (size_t j = 0; j <= i; j++)
+                account_close(&accts[j]);
+            free(accts);
+            return -1;
+        }
+    }
+    *out = accts;
+    return 0;
+}
+
+/* Adds the mount options campaignfs always wants. */
+static int add_fixed_options(struct fuse_args *args, const char *mountpoint)
+{
+    return fuse_opt_add_arg(args, "-oro,default_permissions,fsname=campaignfs,subtype=campaignfs") ||
+           fuse_opt_add_arg(args, mountpoint);
+}
+
+static int run_session(struct fuse_args *args, struct fuse_cmdline_opts *fo, struct tree *t)
+{
+    struct fuse_session *se = fuse_session_new(args, &campaignfs_ops, sizeof(campaignfs_ops), t);
+    struct fuse_loop_config *lc = NULL;
+    int rc = 1;
+
+    if (!se)
+        return 1;
+    if (fuse_set_signal_handlers(se) != 0)
+        goto out_destroy;
+    if (fuse_session_mount(se, fo->mountpoint) != 0)
+        goto out_signals;
+    if (!fo->foreground)
+        log_init("campaignfs", log_get_level(), true);
+    fuse_daemonize(fo->foreground);
+    if (fo->singlethread) {
+        rc = fuse_session_loop(se);
+    } else {
+        lc = fuse_loop_cfg_create();
+        fuse_loop_cfg_set_clone_fd(lc, fo->clone_fd);
+        fuse_loop_cfg_set_max_threads(lc, fo->max_threads);
+        fuse_loop_cfg_set_idle_threads(lc, fo->max_idle_threads);
+        rc = fuse_session_loop_mt(se, lc);
+        fuse_loop_cfg_destroy(lc);
+    }
+    fuse_session_unmount(se);
+out_signals:
+    fuse_remove_signal_handlers(se);
+out_destroy:
+    fuse_session_destroy(se);
+    return rc ? 1 : 0;
+}
+
+int main(int argc, char *argv[])
+{
+    struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+    struct options o = {0};
+    struct fuse_cmdline_opts fo = {0};
+    struct config cfg = {0};
+    struct account *accts = NULL;
+    struct tree t;
+    char err[1024];
+    long ttl = DEFAULT_TTL;
+    int rc = 1;
+
+    log_init("campaignfs", LOG_LVL_INFO, false);
+    if (fuse_opt_parse(&args, &o, option_spec, collect_nonopt) != 0)
+        goto out_args;
+    if (o.show_help) {
+        usage(argv[0]);
+        rc = 0;
+        goto out_args;
+    }
+    if (o.show_version) {
+        printf("campaignfs %s (libfuse %s, %s)\n", CAMPAIGNFS_VERSION, fuse_pkgversion(),
+               curl_version());
+        rc = 0;
+        goto out_args;
+    }
+    if (o.n_nonopt == 0) {
+        fprintf(stderr, "campaignfs: no mount point given (see campaignfs --help)\n");
+        goto out_args;
+    }
+    if (o.debug_log)
+        log_set_level(LOG_LVL_DEBUG);
+    if (o.ttl && parse_ttl(o.ttl, &ttl) < 0)
+        goto out_args;
+    if (!o.config)
+        o.config = config_default_path();
+    if (add_fixed_options(&args, o.nonopt[o.n_nonopt - 1]) != 0 ||
+        fuse_parse_cmdline(&args, &fo) != 0)
+        goto out_args;
+    if (config_load(o.config, &cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "campaignfs: %s\n", err);
+        goto out_args;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (open_accounts(&cfg, ttl, &accts) == 0) {
+        if (tree_init(&t, accts, cfg.n_accounts, ttl) == 0) {
+            rc = run_session(&args, &fo, &t);
+            tree_destroy(&t);
+        }
+        for (size_t i = 0; i < cfg.n_accounts; i++)
+            account_close(&accts[i]);
+        free(accts);
+    }
+    curl_global_cleanup();
+    config_free(&cfg);
+out_args:
+    free(fo.mountpoint);
+    free(o.config);
+    free(o.ttl);
+    for (int i = 0; i < o.n_nonopt; i++)
+        free(o.nonopt[i]);
+    fuse_opt_free_args(&args);
+    return rc;
+}

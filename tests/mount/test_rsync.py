@@ -1,0 +1,68 @@
+"""rsync as a nightly backup: a second run copies nothing; after the data
+changes (and the TTL passes), a run copies exactly the changed files."""
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from campaignfs_sim import Sim
+from mountlib import Mount, expected_files
+
+PROVIDERS = ["altur", "burki", "truedy", "koreai"]
+TTL = 2
+
+
+def rsync(src, dst):
+    out = subprocess.run(["rsync", "-a", "--delete", "--itemize-changes", src + "/", dst + "/"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return [line for line in out.stdout.splitlines() if line.strip()]
+
+
+def all_files(dumps):
+    files = {}
+    for p, d in dumps.items():
+        for rel, rec in expected_files(p, d).items():
+            files[os.path.join(p, rel)] = rec
+    return files
+
+
+@pytest.fixture(scope="module")
+def small_sim():
+    with Sim("--rate-limit", "truedy=0", "--rate-limit", "altur=0", "--contacts", "8",
+             "--calls", "4", seed=5) as s:
+        yield s
+
+
+def test_rsync_incremental(small_sim):
+    backup = tempfile.mkdtemp(prefix="cfs-backup-")
+    try:
+        with Mount(small_sim.config_path, ttl=TTL) as m:
+            first = rsync(m.dir, backup)
+            assert len([l for l in first if l.startswith(">f")]) > 100
+            second = rsync(m.dir, backup)
+            assert second == [], second
+
+            before = all_files({p: small_sim.dump(p) for p in PROVIDERS})
+            report = small_sim.advance(5)
+            assert report["advanced"] == 5
+            after = all_files({p: small_sim.dump(p) for p in PROVIDERS})
+            changed = sorted(f for f in after if f not in before or after[f] != before[f])
+            assert changed, "advance changed nothing"
+            time.sleep(TTL + 0.5)
+
+            third = rsync(m.dir, backup)
+            copied = sorted(l.split(" ", 1)[1] for l in third if l[:2] in (">f", "cd"))
+            copied_files = sorted(c for c in copied if not c.endswith("/"))
+            assert copied_files == changed
+            # and the backup now holds exactly the mount's bytes
+            diff = subprocess.run(["diff", "-r", m.dir, backup], capture_output=True, text=True)
+            assert diff.returncode == 0, diff.stdout[:2000]
+            fourth = rsync(m.dir, backup)
+            assert fourth == []
+            assert "error" not in m.stderr()
+    finally:
+        shutil.rmtree(backup)

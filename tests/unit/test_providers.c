@@ -1,0 +1,378 @@
+/**
+ * @file test_providers.c
+ * The generic paginator and parsers on the seed documents' example bodies
+ * (tests/unit/seeds/), the page requests of every style, error messages,
+ * timestamps, and listings (names, repeats, rendering, mtimes).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "listing.h"
+#include "provider.h"
+
+static char *slurp(const char *name, size_t *len)
+{
+    const char *dir = getenv("SEEDS_DIR");
+    char path[1024];
+    char *buf;
+    FILE *f;
+    long n;
+
+    snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/unit/seeds", name);
+    f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+/* Parses a seed page of p's collection; returns the listing built from it. */
+static struct listing *parse_seed(const struct provider *p, const struct collection *c,
+                                  const char *file, struct page_cursor *cur)
+{
+    size_t len;
+    char *body = slurp(file, &len);
+    json_object *root = NULL, *items = NULL;
+    struct listing_builder b;
+    char err[256];
+    struct listing *l;
+
+    assert_int_equal(provider_page_parse(p, c, body, len, cur, &root, &items, err, sizeof(err)),
+                     0);
+    listing_builder_init(&b, c, ENTRY_FILE);
+    for (size_t i = 0; i < json_object_array_length(items); i++)
+        assert_int_equal(listing_builder_add_record(&b, json_object_array_get_idx(items, i)), 0);
+    l = listing_builder_finish(&b);
+    assert_non_null(l);
+    json_object_put(root);
+    free(body);
+    return l;
+}
+
+static void test_burki_seed(void **state)
+{
+    const struct provider *p = provider_find("burki");
+    struct page_cursor cur = {.total = -1};
+    struct listing *l;
+    const struct listing_entry *e;
+
+    (void)state;
+    l = parse_seed(p, &p->contacts, "burki_contacts.json", &cur);
+    assert_int_equal(l->n, 2);
+    assert_int_equal(cur.total, 250);
+    assert_false(cur.done); /* has_next: true */
+    assert_int_equal(cur.index, 1);
+    e = listing_find(l, "101.json");
+    assert_non_null(e);
+    assert_int_equal(e->rec_time, 1706786100); /* last_attempt_at 2024-02-01T11:15:00Z */
+    e = listing_find(l, "102.json");
+    assert_non_null(e);
+    assert_int_equal(e->rec_time, 1706783400); /* created_at: last_attempt_at is null */
+    /* rendered as the API returned it: keys in order, two spaces, newline */
+    assert_non_null(strstr(e->bytes, "{\n  \"id\": 102,\n  \"phone_number\": \"+15559876543\",\n"));
+    assert_non_null(strstr(e->bytes, "  \"last_attempt_at\": null\n}\n"));
+    assert_int_equal(e->len, strlen(e->bytes));
+    listing_unref(l);
+}
+
+static void test_truedy_seed_both_shapes(void **state)
+{
+    const struct provider *p = provider_find("truedy");
+    struct page_cursor cur = {.total = -1};
+    struct listing *l;
+    const struct listing_entry *e;
+
+    (void)state;
+    l = parse_seed(p, &p->contacts, "truedy_contacts.json", &cur);
+    assert_int_equal(cur.total, 500);
+    assert_false(cur.done);
+    assert_int_equal(cur.offset, 1);
+    e = listing_find(l, "ctc_aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee.json");
+    assert_non_null(e);
+    assert_string_equal(e->link, "call_a1b2c3d4");
+    assert_int_equal(e->rec_time, 1772702100); /* 2026-03-05T09:15:00.000000Z */
+    listing_unref(l);
+
+    memset(&cur, 0, sizeof(cur));
+    l = parse_seed(p, &p->contacts, "truedy_contacts_old.json", &cur);
+    assert_true(cur.done); /* has_more: false */
+    assert_int_equal(l->n, 2);
+    assert_non_null(listing_find(l, "cnt_d4e5f6a7.json"));
+    e = listing_find(l, "cnt_e5f6g7h8.json");
+    assert_non_null(e);
+    assert_null(e->link); /* call_id null: no call yet */
+    assert_int_equal(e->rec_time, 0);
+    listing_unref(l);
+}
+
+static void test_koreai_seed(void **state)
+{
+    const struct provider *p = provider_find("koreai");
+    struct page_cursor cur = {.total = -1};
+    struct listing *l;
+
+    (void)state;
+    l = parse_seed(p, &p->contacts, "koreai_contacts.json", &cur);
+    assert_int_equal(l->n, 3);
+    assert_true(cur.done); /* totalPages 1 */
+    assert_int_equal(cur.total, 4);
+    assert_non_null(listing_find(l, "919876543210.json"));
+    assert_non_null(listing_find(l, "125xxxx0200.json"));
+    assert_non_null(listing_find(l, "911234567890.json"));
+    assert_int_equal(l->entries[0].rec_time, 0); /* Kore.ai contacts have no time */
+    listing_unref(l);
+}
+
+static void test_altur_seed(void **state)
+{
+    const struct provider *p = provider_find("altur");
+    struct page_cursor cur = {.total = -1};
+    struct listing *l;
+    const struct listing_entry *e;
+
+    (void)state;
+    l = parse_seed(p, &p->contacts, "altur_contacts.json", &cur);
+    assert_true(cur.done);
+    assert_int_equal(cur.total, 2);
+    e = listing_find(l, "7.json");
+    assert_non_null(e);
+    assert_int_equal(e->rec_time, 1759518699); /* 2025-10-03 19:11:39, no zone: UTC */
+    assert_non_null(strstr(e->bytes, "\"name\": \"José Núñez\""));
+    e = listing_find(l, "8.json");
+    assert_non_null(e);
+    assert_non_null(strstr(e->bytes, "\"billed_duration\": \"00:46\""));
+    assert_non_null(strstr(e->bytes, "\"tags\": [\n  ]"));
+    listing_unref(l);
+
+    memset(&cur, 0, sizeof(cur));
+    l = parse_seed(p, &p->calls, "altur_calls.json", &cur);
+    assert_false(cur.done);
+    e = listing_find(l, "call_abc123def456.json");
+    assert_non_null(e);
+    assert_non_null(strstr(e->bytes, "\"recording_url\": \"/api/v1.0/call/call_abc123def456/recording\""));
+    assert_non_null(strstr(e->bytes, "\"score\": 7.5,"));
+    assert_int_equal(e->rec_time, 1705745075); /* ended_at 2024-01-20T10:04:35Z */
+    listing_unref(l);
+}
+
+static void check_request(const struct collection *c, const struct page_cursor *cur,
+                          const char *path, const char *body)
+{
+    struct request_vars v = {.campaign = "42", .account_id = "acc1", .stream = "st-9"};
+    struct page_request req;
+
+    assert_int_equal(provider_page_request(c, &v, cur, &req), 0);
+    assert_string_equal(req.path_query, path);
+    if (body)
+        assert_string_equal(req.body, body);
+    else
+        assert_null(req.body);
+    page_request_free(&req);
+}
+
+static void test_page_requests(void **state)
+{
+    const struct provider *altur = provider_find("altur"), *burki = provider_find("burki");
+    const struct provider *truedy = provider_find("truedy"), *kore = provider_find("koreai");
+    struct page_cursor first = {0}, third = {.index = 2, .offset = 200};
+    struct page_cursor cursor = {.index = 1, .cursor = "a b/c"};
+
+    (void)state;
+    check_request(&altur->contacts, &first, "/campaigns/42/contacts?pageIndex=0&pageSize=100",
+                  NULL);
+    check_request(&altur->contacts, &third, "/campaigns/42/contacts?pageIndex=2&pageSize=100",
+                  NULL);
+    check_request(&altur->campaigns, &first, "/campaigns?pageSize=100", NULL);
+    check_request(&altur->campaigns, &cursor, "/campaigns?pageSize=100&cursor=a%20b%2Fc", NULL);
+    check_request(&burki->campaigns, &first, "/api/v1/campaigns/?page=1&per_page=1000", NULL);
+    check_request(&burki->calls, &third, "/api/v1/campaigns/42/executions?page=3&per_page=1000",
+                  NULL);
+    check_request(&truedy->contacts, &third, "/batch-calls/42/contacts?offset=200&limit=100",
+                  NULL);
+    check_request(&kore->campaigns, &third,
+                  "/campaign/api/v2/public/st-9/campaign/getAllCampaignDetails?accountId=acc1",
+                  "{\"type\": \"voice\", \"skip\": 200, \"limit\": 100}");
+    check_request(&kore->contacts, &third,
+                  "/campaign/api/v2/public/st-9/campaign/42/status?view=contacts&accountId=acc1",
+                  "{\"page\": 3, \"limit\": 100}");
+}
+
+static void test_end_of_list_rules(void **state)
+{
+    const struct provider *burki = provider_find("burki"), *altur = provider_find("altur");
+    struct page_cursor cur = {.total = -1, .index = 4};
+    json_object *root, *items;
+    char err[128];
+    const char *last = "{\"contacts\": [{\"id\": 1}], \"pagination\": {\"page\": 5, "
+                       "\"total_pages\": 5}}";
+    const char *cursor_end = "{\"campaigns\": [{\"id\": 1}], \"pagination\": {\"has_more\": "
+                             "false, \"next_cursor\": \"x\"}}";
+
+    (void)state;
+    /* no has_next: page == total_pages ends it */
+    assert_int_equal(provider_page_parse(burki, &burki->contacts, last, strlen(last), &cur, &root,
+                                         &items, err, sizeof(err)),
+                     0);
+    assert_true(cur.done);
+    json_object_put(root);
+    /* the older has_more spelling ends an Altur cursor walk */
+    memset(&cur, 0, sizeof(cur));
+    assert_int_equal(provider_page_parse(altur, &altur->campaigns, cursor_end, strlen(cursor_end),
+                                         &cur, &root, &items, err, sizeof(err)),
+                     0);
+    assert_true(cur.done);
+    free(cur.cursor);
+    json_object_put(root);
+}
+
+static void test_malformed_and_failure(void **state)
+{
+    const struct provider *kore = provider_find("koreai"), *burki = provider_find("burki");
+    struct page_cursor cur = {0};
+    json_object *root, *items;
+    char err[256];
+    const char *fail = "{\"status\": \"failure\", \"message\": \"Invalid campaign\"}";
+    const char *trunc = "{\"contacts\": [{\"id\": 1}, {\"id\"";
+
+    (void)state;
+    assert_int_equal(provider_page_parse(kore, &kore->contacts, fail, strlen(fail), &cur, &root,
+                                         &items, err, sizeof(err)),
+                     PARSE_FAILURE);
+    assert_non_null(strstr(err, "Invalid campaign"));
+    assert_int_equal(provider_page_parse(burki, &burki->contacts, trunc, strlen(trunc), &cur,
+                                         &root, &items, err, sizeof(err)),
+                     PARSE_MALFORMED);
+    assert_non_null(strstr(err, "truncated"));
+    assert_int_equal(provider_page_parse(burki, &burki->contacts, "{\"x\": 1}", 8, &cur, &root,
+                                         &items, err, sizeof(err)),
+                     PARSE_MALFORMED);
+    assert_int_equal(provider_page_parse(burki, &burki->contacts, "{} trailing", 11, &cur, &root,
+                                         &items, err, sizeof(err)),
+                     PARSE_MALFORMED);
+    assert_false(cur.done);
+    assert_int_equal(cur.index, 0); /* a failed parse does not advance */
+}
+
+static void test_error_messages(void **state)
+{
+    struct {
+        const char *provider, *body, *want;
+    } cases[] = {
+        {"altur", "{\"error\": 401, \"message\": \"Invalid API key\"}", "Invalid API key"},
+        {"altur", "{\"pageSize\": [\"Ensure this value is less than or equal to 100.\"]}",
+         "pageSize: Ensure this value is less than or equal to 100."},
+        {"burki", "{\"detail\": \"Campaign not found\"}", "Campaign not found"},
+        {"burki", "{\"detail\": [{\"loc\": [\"query\"], \"msg\": \"bad page\", \"type\": \"x\"}]}",
+         "bad page"},
+        {"truedy", "{\"error\": {\"code\": \"not_found\", \"message\": \"No batch\"}}", "No batch"},
+        {"koreai", "{\"status\": \"failure\", \"errors\": [{\"msg\": \"limit too big\"}]}",
+         "limit too big"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *m = provider_error_message(provider_find(cases[i].provider), cases[i].body,
+                                         strlen(cases[i].body));
+        assert_non_null(m);
+        assert_string_equal(m, cases[i].want);
+        free(m);
+    }
+    assert_null(provider_error_message(provider_find("altur"), "<html>", 6));
+}
+
+static void test_timestamps(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_timestamp("2025-10-03 19:11:39"), 1759518699);
+    assert_int_equal(parse_timestamp("2025-10-03T19:11:39Z"), 1759518699);
+    assert_int_equal(parse_timestamp("2025-10-03T19:11:39.123456Z"), 1759518699);
+    assert_int_equal(parse_timestamp("2025-10-03T21:11:39+02:00"), 1759518699);
+    assert_int_equal(parse_timestamp("2025-10-03T14:11:39-0500"), 1759518699);
+    assert_int_equal(parse_timestamp("2025-10-03"), 0);
+    assert_int_equal(parse_timestamp("yesterday"), 0);
+    assert_int_equal(parse_timestamp("2025-10-03T19:11:39Zjunk"), 0);
+}
+
+static struct listing *listing_of(const char *const *ids, const char *const *payloads, size_t n)
+{
+    static const struct collection c = {.ids = {"id"}, .times = {"t"}};
+    struct listing_builder b;
+
+    listing_builder_init(&b, &c, ENTRY_FILE);
+    for (size_t i = 0; i < n; i++) {
+        char text[256];
+        json_object *rec;
+        snprintf(text, sizeof(text), "{\"id\": \"%s\", \"v\": \"%s\"}", ids[i], payloads[i]);
+        rec = json_tokener_parse(text);
+        assert_int_equal(listing_builder_add_record(&b, rec), 0);
+        json_object_put(rec);
+    }
+    return listing_builder_finish(&b);
+}
+
+static void test_listing_repeats_and_names(void **state)
+{
+    const char *ids[] = {"b", "a/x", "b", ".hidden"};
+    const char *vals[] = {"old", "1", "new", "2"};
+    struct listing *l = listing_of(ids, vals, 4);
+
+    (void)state;
+    assert_int_equal(l->n, 3); /* the repeated "b" appears once */
+    assert_non_null(strstr(listing_find(l, "b.json")->bytes, "\"new\"")); /* last copy wins */
+    assert_non_null(listing_find(l, "a%2Fx.json"));
+    assert_non_null(listing_find(l, "%2Ehidden.json"));
+    for (size_t i = 1; i < l->n; i++) /* sorted for binary search */
+        assert_true(strcmp(l->entries[i - 1].name, l->entries[i].name) < 0);
+    listing_unref(l);
+}
+
+static void test_listing_times(void **state)
+{
+    const char *ids[] = {"a", "b", "c"};
+    const char *v1[] = {"1", "1", "1"};
+    const char *v2[] = {"1", "2", "2"};
+    struct listing *old = listing_of(ids, v1, 3), *fresh;
+
+    (void)state;
+    listing_carry_times(old, NULL, 1000); /* no record times: first seen = now */
+    assert_int_equal(old->entries[0].mtime, 1000);
+    fresh = listing_of(ids, v2, 3);
+    fresh->entries[2].rec_time = 5000; /* c changed and says so */
+    listing_carry_times(fresh, old, 1000); /* same second as before */
+    assert_int_equal(fresh->entries[0].mtime, 1000); /* unchanged: keeps its mtime */
+    assert_int_equal(fresh->entries[1].mtime, 1001); /* changed, no newer time: never the old */
+    assert_int_equal(fresh->entries[2].mtime, 5000); /* changed with a newer own time */
+    listing_unref(old);
+    listing_unref(fresh);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_burki_seed),
+        cmocka_unit_test(test_truedy_seed_both_shapes),
+        cmocka_unit_test(test_koreai_seed),
+        cmocka_unit_test(test_altur_seed),
+        cmocka_unit_test(test_page_requests),
+        cmocka_unit_test(test_end_of_list_rules),
+        cmocka_unit_test(test_malformed_and_failure),
+        cmocka_unit_test(test_error_messages),
+        cmocka_unit_test(test_timestamps),
+        cmocka_unit_test(test_listing_repeats_and_names),
+        cmocka_unit_test(test_listing_times),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
