@@ -15,6 +15,14 @@
 #include "log.h"
 #include "secret.h"
 
+/* Frees a header list after overwriting every line: they hold the credential. */
+static void headers_free(struct curl_slist *list)
+{
+    for (struct curl_slist *h = list; h; h = h->next)
+        explicit_bzero(h->data, strlen(h->data));
+    curl_slist_free_all(list);
+}
+
 static struct curl_slist *header_add(struct curl_slist *list, const char *name, const char *value)
 {
     char *line = NULL;
@@ -26,7 +34,7 @@ static struct curl_slist *header_add(struct curl_slist *list, const char *name, 
     explicit_bzero(line, strlen(line));
     free(line);
     if (!out)
-        curl_slist_free_all(list);
+        headers_free(list);
     return out;
 }
 
@@ -85,7 +93,7 @@ static struct curl_slist *auth_headers(const struct account_config *cfg, const c
     secret_free(value);
     return h;
 fail:
-    curl_slist_free_all(h);
+    headers_free(h);
     return NULL;
 }
 
@@ -97,7 +105,7 @@ static struct curl_slist *post_headers(const struct curl_slist *headers)
     for (const struct curl_slist *h = headers; h; h = h->next) {
         struct curl_slist *n = curl_slist_append(out, h->data);
         if (!n) {
-            curl_slist_free_all(out);
+            headers_free(out);
             return NULL;
         }
         out = n;
@@ -192,8 +200,8 @@ void account_close(struct account *a)
     pthread_mutex_destroy(&a->pool_lock);
     pthread_cond_destroy(&a->pool_cond);
     rate_bucket_destroy(&a->bucket);
-    curl_slist_free_all(a->headers);
-    curl_slist_free_all(a->post_headers);
+    headers_free(a->headers);
+    headers_free(a->post_headers);
     curl_free(a->stream_esc);
     curl_free(a->account_id_esc);
     free(a->name);

@@ -29,8 +29,8 @@ struct account {
     /* Request headers, including the credential: never logged. */
     struct curl_slist *headers;
     struct curl_slist *post_headers; /* the same plus Content-Type */
-    char *stream_esc;     /* Kore.ai stream id, URL-escaped */
-    char *account_id_esc; /* Kore.ai account id, URL-escaped */
+    char *stream_esc;                /* Kore.ai stream id, URL-escaped */
+    char *account_id_esc;            /* Kore.ai account id, URL-escaped */
 
     struct rate_bucket bucket;
 

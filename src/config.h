@@ -36,10 +36,11 @@ struct account_config {
     struct secret_ref client_secret;
     struct secret_ref jwt; /* koreai ready token: SECRET_VALUE (jwt) or SECRET_FILE (jwt_file) */
 
-    long ttl;           /* seconds; -1 = the mount's -o ttl */
-    char **campaigns;   /* NULL-terminated list of campaign ids to show, NULL = all */
-    double rate_limit;  /* requests per second (rate_parse()); -1 = provider default, 0 = unlimited */
-    int concurrency;    /* parallel requests; 0 = default */
+    long ttl;         /* seconds; -1 = the mount's -o ttl */
+    char **campaigns; /* NULL-terminated list of campaign ids to show, NULL = all */
+    double
+        rate_limit;  /* requests per second (rate_parse()); -1 = provider default, 0 = unlimited */
+    int concurrency; /* parallel requests; 0 = default */
 };
 
 struct config {

@@ -125,28 +125,29 @@ int fetch_errno(enum fetch_class cls)
     return EIO;
 }
 
-static const char *hint(const struct account *a, enum fetch_class cls)
+static const char *hint(enum fetch_class cls)
 {
     switch (cls) {
     case FETCH_AUTH:
-        return "check the account's credentials in the config";
+        return "check the account's credentials";
     case FETCH_NOT_FOUND:
-        return "the record is gone, or the url in the config is wrong";
+        return "the record is gone, or the account's url is wrong";
     case FETCH_RATE:
-        return "the provider keeps refusing: lower rate_limit for this account";
+        return "the provider keeps refusing: lower the account's rate_limit";
     case FETCH_SERVER:
-        return "the provider has a problem; campaignfs retries on the next access";
+        return "the provider has a problem; campaignfs asks again on the next access";
     case FETCH_NETWORK:
-        return "check the url in the config and the network";
+        return "check the network and the account's url";
     case FETCH_PROTOCOL:
-        return "the provider's answer was not what its API documents; retried on next access";
+        return "the answer is not what the provider documents; campaignfs asks again on the next "
+               "access";
     case FETCH_CLIENT:
+        return "see the provider's message";
     case FETCH_OK:
     case FETCH_INTERNAL:
         break;
     }
-    (void)a;
-    return "see the provider's message";
+    return "";
 }
 
 static enum fetch_class status_class(long status)
@@ -173,8 +174,8 @@ static void set_error(struct fetch_error *err, const struct account *a, const ch
 {
     err->cls = cls;
     err->status = status;
-    snprintf(err->message, sizeof(err->message), "[%s] %s %s: %s; %s", a->name, method, url, what,
-             hint(a, cls));
+    snprintf(err->message, sizeof(err->message), "[%s] %s %s: %s; %s (section [%s] of %s)", a->name,
+             method, url, what, hint(cls), a->name, a->config_path);
 }
 
 /* Seconds to wait before retrying a 429: Retry-After, else the provider's
@@ -265,9 +266,8 @@ static enum fetch_class attempt_once(struct account *a, const char *url, const c
                  t.too_big ? "the answer is larger than 256 MiB"
                            : (*curl_err ? curl_err : curl_easy_strerror(rc)));
     } else if (status >= 200 && status < 300) {
-        enum body_verdict v = validate ? validate(t.body ? t.body : "", t.len, ctx, what,
-                                                  sizeof(what))
-                                       : BODY_OK;
+        enum body_verdict v =
+            validate ? validate(t.body ? t.body : "", t.len, ctx, what, sizeof(what)) : BODY_OK;
         cls = v == BODY_OK ? FETCH_OK : v == BODY_MALFORMED ? FETCH_PROTOCOL : FETCH_CLIENT;
     } else {
         char *msg = provider_error_message(a->provider, t.body, t.len);

@@ -27,7 +27,7 @@ enum fetch_class {
 
 struct fetch_error {
     enum fetch_class cls;
-    long status;      /* HTTP status, 0 if none */
+    long status;       /* HTTP status, 0 if none */
     char message[768]; /* "[account] METHOD URL: what happened; what to do" */
 };
 

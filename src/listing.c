@@ -99,9 +99,8 @@ static char *phone_stem(json_object *rec)
     json_object *phone = json_path(rec, "phoneNumber");
     json_object *uniq = json_path(rec, "uniqueId");
     const char *p = phone ? json_object_get_string(phone) : NULL;
-    const char *u = uniq && json_object_is_type(uniq, json_type_string)
-                        ? json_object_get_string(uniq)
-                        : "";
+    const char *u =
+        uniq && json_object_is_type(uniq, json_type_string) ? json_object_get_string(uniq) : "";
     char *out = NULL;
 
     if (!p || !*p)
@@ -244,7 +243,8 @@ struct listing *listing_builder_finish(struct listing_builder *b)
     l = calloc(1, sizeof(*l));
     if (!l)
         goto fail;
-    qsort(b->items, b->n, sizeof(*b->items), entry_cmp);
+    if (b->n > 1)
+        qsort(b->items, b->n, sizeof(*b->items), entry_cmp);
     atomic_init(&l->refs, 1);
     l->n = b->n;
     l->entries = b->items;

@@ -23,9 +23,9 @@ enum entry_type {
 };
 
 struct listing_entry {
-    char *name;  /* unique, safe directory entry name */
-    char *id;    /* the record's raw id (used in URLs), or NULL */
-    char *link;  /* raw value of the collection's link field, or NULL */
+    char *name; /* unique, safe directory entry name */
+    char *id;   /* the record's raw id (used in URLs), or NULL */
+    char *link; /* raw value of the collection's link field, or NULL */
     enum entry_type type;
     char *bytes; /* rendered record (ENTRY_FILE), or the list item (ENTRY_DIR) */
     size_t len;
@@ -38,7 +38,7 @@ struct listing {
     atomic_int refs;
     size_t n;
     struct listing_entry *entries; /* sorted by name */
-    size_t total_bytes;    /* sum of ENTRY_FILE sizes */
+    size_t total_bytes;            /* sum of ENTRY_FILE sizes */
 };
 
 /* Collects records page by page. */

@@ -6,6 +6,7 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,16 +30,15 @@ struct options {
     int n_nonopt;
 };
 
-#define OPT(t, p) {t, offsetof(struct options, p), 1}
+#define OPT(t, p)                                                                                  \
+    {                                                                                              \
+        t, offsetof(struct options, p), 1                                                          \
+    }
 static const struct fuse_opt option_spec[] = {
-    OPT("config=%s", config),
-    OPT("ttl=%s", ttl),
-    OPT("-h", show_help),
-    OPT("--help", show_help),
-    OPT("-V", show_version),
-    OPT("--version", show_version),
-    OPT("verbose", debug_log),
-    FUSE_OPT_END,
+    OPT("config=%s", config),  OPT("ttl=%s", ttl),
+    OPT("-h", show_help),      OPT("--help", show_help),
+    OPT("-V", show_version),   OPT("--version", show_version),
+    OPT("verbose", debug_log), FUSE_OPT_END,
 };
 
 static int collect_nonopt(void *data, const char *arg, int key, struct fuse_args *outargs)
@@ -112,7 +112,8 @@ static int open_accounts(const struct config *cfg, long ttl, struct account **ou
 /* Adds the mount options campaignfs always wants. */
 static int add_fixed_options(struct fuse_args *args, const char *mountpoint)
 {
-    return fuse_opt_add_arg(args, "-oro,default_permissions,fsname=campaignfs,subtype=campaignfs") ||
+    return fuse_opt_add_arg(args,
+                            "-oro,default_permissions,fsname=campaignfs,subtype=campaignfs") ||
            fuse_opt_add_arg(args, mountpoint);
 }
 
@@ -137,7 +138,8 @@ static int run_session(struct fuse_args *args, struct fuse_cmdline_opts *fo, str
         lc = fuse_loop_cfg_create();
         fuse_loop_cfg_set_clone_fd(lc, fo->clone_fd);
         fuse_loop_cfg_set_max_threads(lc, fo->max_threads);
-        fuse_loop_cfg_set_idle_threads(lc, fo->max_idle_threads);
+        if (fo->max_idle_threads != UINT_MAX) /* UINT_MAX: not given */
+            fuse_loop_cfg_set_idle_threads(lc, fo->max_idle_threads);
         rc = fuse_session_loop_mt(se, lc);
         fuse_loop_cfg_destroy(lc);
     }

@@ -332,8 +332,7 @@ static json_object *parse_body(const char *body, size_t len, char *err, size_t e
     }
     if (jerr != json_tokener_success || !root) {
         snprintf(err, errlen, "malformed JSON in the answer (%zu bytes): %s", len,
-                 jerr == json_tokener_continue ? "truncated"
-                                                : json_tokener_error_desc(jerr));
+                 jerr == json_tokener_continue ? "truncated" : json_tokener_error_desc(jerr));
         json_object_put(root);
         root = NULL;
     }

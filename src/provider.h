@@ -39,21 +39,22 @@ enum name_rule {
 
 /* One paginated list endpoint. */
 struct collection {
-    const char *path;        /* appended to the account URL; "{campaign}" is replaced; NULL = none */
-    bool post;               /* POST a JSON body instead of GET */
-    const char *body_extra;  /* extra members for the POST body, e.g. "\"type\": \"voice\"" */
+    const char *path;       /* appended to the account URL; "{campaign}" is replaced; NULL = none */
+    bool post;              /* POST a JSON body instead of GET */
+    const char *body_extra; /* extra members for the POST body, e.g. "\"type\": \"voice\"" */
     const char *query_extra; /* extra query parameters, "{account_id}" is replaced */
     enum page_style style;
     const char *page_param; /* pageIndex, page, offset, cursor, skip */
     const char *size_param; /* pageSize, per_page, limit */
     int max_page_size;
-    const char *items;                             /* dotted path of the array of records */
-    const char *has_more[PROVIDER_MAX_FIELDS];     /* dotted paths of "more pages" booleans, first present wins */
-    const char *next_cursor;                       /* PAGE_CURSOR: dotted path of the next cursor */
-    const char *total;                             /* dotted path of the total number of records */
-    const char *total_pages;                       /* dotted path of the number of pages */
-    const char *ids[PROVIDER_MAX_FIELDS];          /* id fields, first present and non-empty wins */
-    const char *times[PROVIDER_MAX_FIELDS];        /* timestamp fields: the newest gives st_mtime */
+    const char *items;                         /* dotted path of the array of records */
+    const char *has_more[PROVIDER_MAX_FIELDS]; /* dotted paths of "more pages" booleans, first
+                                                  present wins */
+    const char *next_cursor;                   /* PAGE_CURSOR: dotted path of the next cursor */
+    const char *total;                         /* dotted path of the total number of records */
+    const char *total_pages;                   /* dotted path of the number of pages */
+    const char *ids[PROVIDER_MAX_FIELDS];      /* id fields, first present and non-empty wins */
+    const char *times[PROVIDER_MAX_FIELDS];    /* timestamp fields: the newest gives st_mtime */
     enum name_rule naming;
     const char *link; /* field naming a record fetched on its own (Truedy contacts: "call_id") */
 };
@@ -71,15 +72,16 @@ struct provider {
     const char *title;       /* for messages: "Altur" */
     const char *default_url; /* the public base URL, without trailing '/' */
     enum auth_style auth;
-    double default_rate;  /* requests per second, the documented limit; 0 = none documented */
+    double default_rate; /* requests per second, the documented limit; 0 = none documented */
     struct collection campaigns;
     struct collection contacts;
-    struct collection calls;       /* .path NULL: no calls list */
+    struct collection calls; /* .path NULL: no calls list */
     struct record_endpoint campaign;
-    struct record_endpoint call;   /* records named by contacts' .link (Truedy) */
+    struct record_endpoint call;             /* records named by contacts' .link (Truedy) */
     const char *errors[PROVIDER_MAX_FIELDS]; /* dotted paths of an error body's message */
-    const char *failure_status;   /* a body whose "status" equals this is an error (Kore.ai "failure") */
-    const char *reset_at;         /* dotted path of a 429 body's ISO "retry at" time (Truedy) */
+    const char
+        *failure_status;  /* a body whose "status" equals this is an error (Kore.ai "failure") */
+    const char *reset_at; /* dotted path of a 429 body's ISO "retry at" time (Truedy) */
 };
 
 /* The registry of providers compiled in. */

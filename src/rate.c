@@ -18,7 +18,7 @@ int rate_parse(const char *text, double *per_second)
     static const struct {
         const char *unit;
         double seconds;
-    } units[] = {{"s", 1},      {"sec", 1},    {"second", 1}, {"min", 60},
+    } units[] = {{"s", 1},       {"sec", 1},  {"second", 1}, {"min", 60},
                  {"minute", 60}, {"h", 3600}, {"hour", 3600}};
     char *end;
     double n;

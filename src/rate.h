@@ -23,7 +23,7 @@ struct rate_bucket {
     double rate;     /* tokens per second, 0 = unlimited */
     double capacity; /* burst size */
     double tokens;
-    double last;     /* monotonic seconds of the last refill */
+    double last; /* monotonic seconds of the last refill */
 };
 
 /* capacity 0 picks the default burst: one second's worth (at least 1),

@@ -25,7 +25,7 @@ typedef int (*load_fn)(struct tree *t, struct node *n, struct listing **out,
 struct node_type {
     const char *what; /* for messages */
     bool dir;
-    bool expires;        /* false: built once, never refetched */
+    bool expires;         /* false: built once, never refetched */
     enum node_kind child; /* kind of the children of listed records/dirs */
     load_fn load;
 };
@@ -166,7 +166,8 @@ static enum node_kind child_kind(const struct node *dir, const struct listing_en
     return node_types[dir->kind].child;
 }
 
-static struct account *child_account(struct tree *t, const struct node *dir, const struct listing_entry *e)
+static struct account *child_account(struct tree *t, const struct node *dir,
+                                     const struct listing_entry *e)
 {
     if (dir->kind != NODE_ROOT)
         return dir->acct;
@@ -273,8 +274,8 @@ static int load_contacts(struct tree *t, struct node *n, struct listing **out,
                          struct fetch_error *err)
 {
     (void)t;
-    return fetch_collection(n->acct, &n->acct->provider->contacts, campaign_of(n), ENTRY_FILE,
-                            out, err);
+    return fetch_collection(n->acct, &n->acct->provider->contacts, campaign_of(n), ENTRY_FILE, out,
+                            err);
 }
 
 /* Calls named by the campaign's contacts (Truedy): each fetched on lookup. */
@@ -308,8 +309,7 @@ static int calls_from_contacts(struct tree *t, struct node *n, struct listing **
     return finish_static(&b, out, err);
 }
 
-static int load_calls(struct tree *t, struct node *n, struct listing **out,
-                      struct fetch_error *err)
+static int load_calls(struct tree *t, struct node *n, struct listing **out, struct fetch_error *err)
 {
     const struct provider *p = n->acct->provider;
 
@@ -435,7 +435,8 @@ static void fill_stat(const struct tree *t, const struct node *n, struct stat *s
 }
 
 /* The entry that names n in its parent's current listing. */
-static int parent_entry(struct tree *t, struct node *n, struct listing **l, const struct listing_entry **e)
+static int parent_entry(struct tree *t, struct node *n, struct listing **l,
+                        const struct listing_entry **e)
 {
     int rc = tree_listing(t, n->parent, l);
 

@@ -61,8 +61,8 @@ struct tree {
     size_t n_nodes, cap;
     struct account *accounts;
     size_t n_accounts;
-    time_t mounted;   /* wall clock at start: mtime of the fixed directories */
-    long ttl;         /* the mount's -o ttl */
+    time_t mounted;     /* wall clock at start: mtime of the fixed directories */
+    long ttl;           /* the mount's -o ttl */
     atomic_ulong bytes; /* bytes of all files currently listed (for statfs) */
 };
 
@@ -94,6 +94,7 @@ int tree_stat(struct tree *t, struct node *n, struct stat *st);
 
 /* The bytes of a file node: the listing holding them (a reference the
  * caller drops) and the entry.  0 or -errno. */
-int tree_content(struct tree *t, struct node *n, struct listing **l, const struct listing_entry **e);
+int tree_content(struct tree *t, struct node *n, struct listing **l,
+                 const struct listing_entry **e);
 
 #endif

@@ -7,8 +7,8 @@
 #include "../provider.h"
 
 #define BURKI_PAGED(list_path, array)                                                              \
-    .path = list_path, .style = PAGE_NUMBER1, .page_param = "page", .size_param = "per_page",       \
-    .max_page_size = 1000, .items = array, .has_more = {"pagination.has_next"},                     \
+    .path = list_path, .style = PAGE_NUMBER1, .page_param = "page", .size_param = "per_page",      \
+    .max_page_size = 1000, .items = array, .has_more = {"pagination.has_next"},                    \
     .total = "pagination.total_items", .total_pages = "pagination.total_pages"
 
 const struct provider provider_burki = {

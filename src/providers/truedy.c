@@ -10,8 +10,8 @@
 #include "../provider.h"
 
 #define TRUEDY_PAGED(list_path)                                                                    \
-    .path = list_path, .style = PAGE_OFFSET, .page_param = "offset", .size_param = "limit",         \
-    .max_page_size = 100, .items = "data", .has_more = {"pagination.has_more"},                     \
+    .path = list_path, .style = PAGE_OFFSET, .page_param = "offset", .size_param = "limit",        \
+    .max_page_size = 100, .items = "data", .has_more = {"pagination.has_more"},                    \
     .total = "pagination.total"
 
 const struct provider provider_truedy = {

@@ -102,7 +102,7 @@ def test_grep_finds_exactly_the_records_with_a_status(mnt, dumps, provider):
                                 for d in os.listdir(mnt.path(provider, "campaigns"))]],
                              capture_output=True, text=True)
         assert out.returncode in (0, 1), out.stderr
-        assert sorted(out.stdout.split()) == want
+        assert sorted(out.stdout.splitlines()) == want
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

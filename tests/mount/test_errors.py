@@ -96,3 +96,39 @@ def test_source_argument_is_accepted(sim):
     m.args.insert(-1, "anything")
     with m:
         assert sorted(os.listdir(m.dir)) == ["altur", "burki", "koreai", "truedy"]
+
+
+def rewrite_config(sim, tmp, edit):
+    path = os.path.join(tmp, "config")
+    with open(path, "w") as f:
+        f.write(edit(sim.config_text))
+    os.chmod(path, 0o600)
+    return path
+
+
+def test_campaigns_key_shows_only_those(sim, dumps):
+    ids = [c["id"] for c in dumps["burki"]["campaigns"]][:2]
+    tmp = tempfile.mkdtemp()
+    path = rewrite_config(sim, tmp, lambda t: t.replace(
+        "[burki]\n", "[burki]\ncampaigns = %s\n" % " , ".join(ids)))
+    with Mount(path) as m:
+        assert sorted(os.listdir(m.path("burki", "campaigns"))) == sorted(ids)
+        assert len(os.listdir(m.path("altur", "campaigns"))) == len(dumps["altur"]["campaigns"])
+
+
+def test_secret_from_command_never_shows(sim):
+    key = sim.creds["truedy"]["api_key"]
+    tmp = tempfile.mkdtemp()
+    keyfile = os.path.join(tmp, "truedy.key")
+    with open(keyfile, "w") as f:
+        f.write(key + "\n")
+    os.chmod(keyfile, 0o600)
+    path = rewrite_config(sim, tmp, lambda t: t.replace(
+        "api_key = %s\n" % key, "api_key_command = cat %s\n" % keyfile))
+    with Mount(path) as m:
+        assert os.listdir(m.path("truedy", "campaigns"))
+        with open("/proc/%d/cmdline" % m.proc.pid, "rb") as f:
+            assert key.encode() not in f.read()
+        out = subprocess.run(["grep", "-rqF", key, m.dir], capture_output=True)
+        assert out.returncode == 1  # nowhere in the file system
+        assert key not in m.stderr()

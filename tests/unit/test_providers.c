@@ -50,8 +50,7 @@ static struct listing *parse_seed(const struct provider *p, const struct collect
     char err[256];
     struct listing *l;
 
-    assert_int_equal(provider_page_parse(p, c, body, len, cur, &root, &items, err, sizeof(err)),
-                     0);
+    assert_int_equal(provider_page_parse(p, c, body, len, cur, &root, &items, err, sizeof(err)), 0);
     listing_builder_init(&b, c, ENTRY_FILE);
     for (size_t i = 0; i < json_object_array_length(items); i++)
         assert_int_equal(listing_builder_add_record(&b, json_object_array_get_idx(items, i)), 0);
@@ -162,7 +161,8 @@ static void test_altur_seed(void **state)
     assert_false(cur.done);
     e = listing_find(l, "call_abc123def456.json");
     assert_non_null(e);
-    assert_non_null(strstr(e->bytes, "\"recording_url\": \"/api/v1.0/call/call_abc123def456/recording\""));
+    assert_non_null(
+        strstr(e->bytes, "\"recording_url\": \"/api/v1.0/call/call_abc123def456/recording\""));
     assert_non_null(strstr(e->bytes, "\"score\": 7.5,"));
     assert_int_equal(e->rec_time, 1705745075); /* ended_at 2024-01-20T10:04:35Z */
     listing_unref(l);
@@ -200,8 +200,7 @@ static void test_page_requests(void **state)
     check_request(&burki->campaigns, &first, "/api/v1/campaigns/?page=1&per_page=1000", NULL);
     check_request(&burki->calls, &third, "/api/v1/campaigns/42/executions?page=3&per_page=1000",
                   NULL);
-    check_request(&truedy->contacts, &third, "/batch-calls/42/contacts?offset=200&limit=100",
-                  NULL);
+    check_request(&truedy->contacts, &third, "/batch-calls/42/contacts?offset=200&limit=100", NULL);
     check_request(&kore->campaigns, &third,
                   "/campaign/api/v2/public/st-9/campaign/getAllCampaignDetails?accountId=acc1",
                   "{\"type\": \"voice\", \"skip\": 200, \"limit\": 100}");
@@ -252,8 +251,8 @@ static void test_malformed_and_failure(void **state)
                                          &items, err, sizeof(err)),
                      PARSE_FAILURE);
     assert_non_null(strstr(err, "Invalid campaign"));
-    assert_int_equal(provider_page_parse(burki, &burki->contacts, trunc, strlen(trunc), &cur,
-                                         &root, &items, err, sizeof(err)),
+    assert_int_equal(provider_page_parse(burki, &burki->contacts, trunc, strlen(trunc), &cur, &root,
+                                         &items, err, sizeof(err)),
                      PARSE_MALFORMED);
     assert_non_null(strstr(err, "truncated"));
     assert_int_equal(provider_page_parse(burki, &burki->contacts, "{\"x\": 1}", 8, &cur, &root,
@@ -350,8 +349,8 @@ static void test_listing_times(void **state)
     listing_carry_times(old, NULL, 1000); /* no record times: first seen = now */
     assert_int_equal(old->entries[0].mtime, 1000);
     fresh = listing_of(ids, v2, 3);
-    fresh->entries[2].rec_time = 5000; /* c changed and says so */
-    listing_carry_times(fresh, old, 1000); /* same second as before */
+    fresh->entries[2].rec_time = 5000;               /* c changed and says so */
+    listing_carry_times(fresh, old, 1000);           /* same second as before */
     assert_int_equal(fresh->entries[0].mtime, 1000); /* unchanged: keeps its mtime */
     assert_int_equal(fresh->entries[1].mtime, 1001); /* changed, no newer time: never the old */
     assert_int_equal(fresh->entries[2].mtime, 5000); /* changed with a newer own time */
