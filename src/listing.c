@@ -12,6 +12,28 @@
 
 #define JSON_SUFFIX ".json"
 
+/* json-c writes an empty object or array as "{\n<indent>}": make it "{}".
+ * Safe without tracking strings: a string never holds a raw newline. */
+static size_t collapse_empty(char *text, size_t n)
+{
+    size_t out = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        text[out++] = text[i];
+        if ((text[i] == '{' || text[i] == '[') && i + 1 < n && text[i + 1] == '\n') {
+            size_t j = i + 2;
+            char close = text[i] == '{' ? '}' : ']';
+            while (j < n && text[j] == ' ')
+                j++;
+            if (j < n && text[j] == close) {
+                text[out++] = close;
+                i = j;
+            }
+        }
+    }
+    return out;
+}
+
 char *render_record(json_object *rec, size_t *len)
 {
     size_t n = 0;
@@ -23,6 +45,7 @@ char *render_record(json_object *rec, size_t *len)
     if (!out)
         return NULL;
     memcpy(out, text, n);
+    n = collapse_empty(out, n);
     out[n] = '\n';
     out[n + 1] = '\0';
     *len = n + 1;

@@ -23,14 +23,14 @@ def is_mounted(path):
 class Mount:
     """campaignfs on a fresh temporary directory; a context manager."""
 
-    def __init__(self, config_path, ttl=600, extra=(), expect_fail=False):
+    def __init__(self, config_path, ttl=600, extra=(), log_errors=False):
         self.dir = tempfile.mkdtemp(prefix="cfs-mnt-")
         self.log_path = os.path.join(tempfile.mkdtemp(prefix="cfs-log-"), "campaignfs.log")
         self.config_path = config_path
         self.args = [CAMPAIGNFS, "-f", "-o", "config=%s,ttl=%d" % (config_path, ttl), *extra,
                      self.dir]
         self.proc = None
-        self.expect_fail = expect_fail
+        self.log_errors = log_errors  # whether "error:"/"warning:" lines are expected
 
     def start(self):
         self.log = open(self.log_path, "w")
@@ -73,8 +73,19 @@ class Mount:
     def __enter__(self):
         return self.start()
 
+    def check_log(self):
+        """Fails on a sanitizer report, and on an error or warning nobody expected."""
+        log = self.stderr()
+        for marker in ("Sanitizer", "runtime error:"):
+            assert marker not in log, "campaignfs under a sanitizer:\n" + log
+        if not self.log_errors:
+            for word in ("error:", "warning:"):
+                assert word not in log, "campaignfs logged %s\n%s" % (word, log)
+
     def __exit__(self, *exc):
         self.stop()
+        if exc[0] is None:
+            self.check_log()
         return False
 
 
@@ -129,28 +140,74 @@ def koreai_names(contacts):
     return names
 
 
-def render(rec):
-    """What a file must contain: two-space indent, "key": value, UTF-8, newline.
-    Compared after parsing (json-c and Python differ on empty [] and {})."""
-    return json.dumps(rec, indent=2, ensure_ascii=False) + "\n"
-
-
-def expected_files(provider, dump):
-    """{relative path under the account: record} for every file of the account."""
+def expected_paths(provider, dump):
+    """{relative path under the account: where its record is in the dump}
+    for every file of the account; a location is a tuple of keys/indexes."""
     files = {}
-    for c in dump["campaigns"]:
+    for i, c in enumerate(dump["campaigns"]):
         base = os.path.join("campaigns", safe_name(c["id"], ""))
-        files[os.path.join(base, "campaign.json")] = c["detail"]
+        files[os.path.join(base, "campaign.json")] = ("campaigns", i, "detail")
         if provider == "koreai":
             names = koreai_names(c["contacts"])
         else:
             names = [safe_name(record_id(provider, "contacts", r)) for r in c["contacts"]]
-        for name, rec in zip(names, c["contacts"]):
-            files[os.path.join(base, "contacts", name)] = rec
+        for j, name in enumerate(names):
+            files[os.path.join(base, "contacts", name)] = ("campaigns", i, "contacts", j)
         if provider != "koreai":
-            for rec in c["calls"]:
-                files[os.path.join(base, "calls", safe_name(record_id(provider, "calls", rec)))] = rec
+            for j, rec in enumerate(c["calls"]):
+                name = safe_name(record_id(provider, "calls", rec))
+                files[os.path.join(base, "calls", name)] = ("campaigns", i, "calls", j)
     return files
+
+
+def at(doc, location):
+    for key in location:
+        doc = doc[key] if not isinstance(doc, Obj) else dict(doc)[key]
+    return doc
+
+
+def expected_files(provider, dump):
+    """{relative path under the account: record} for every file of the account."""
+    return {rel: at(dump, loc) for rel, loc in expected_paths(provider, dump).items()}
+
+
+# ---- the exact bytes: objects keep their key order, numbers their text ----
+
+class Obj(list):
+    """A JSON object as its (key, value) pairs, in order."""
+
+
+class Num(str):
+    """A JSON number as the text it was written with."""
+
+
+def load_exact(text):
+    return json.loads(text, object_pairs_hook=Obj, parse_float=Num, parse_int=Num)
+
+
+def render_exact(v, level=0):
+    """The documented file format: two-space indent, "key": value, empty
+    containers as {} and [], strings with UTF-8 and '/' as is."""
+    pad, inner = "  " * level, "  " * (level + 1)
+    if isinstance(v, Obj):
+        if not v:
+            return "{}"
+        return "{\n" + ",\n".join(inner + json.dumps(k, ensure_ascii=False) + ": " +
+                                  render_exact(x, level + 1) for k, x in v) + "\n" + pad + "}"
+    if isinstance(v, list):
+        if not v:
+            return "[]"
+        return "[\n" + ",\n".join(inner + render_exact(x, level + 1) for x in v) + "\n" + pad + "]"
+    if isinstance(v, Num):
+        return str(v)
+    return json.dumps(v, ensure_ascii=False)
+
+
+def expected_bytes(provider, dump, raw_dump_text):
+    """{relative path: the exact bytes of the file}."""
+    exact = load_exact(raw_dump_text)
+    return {rel: (render_exact(at(exact, loc)) + "\n").encode()
+            for rel, loc in expected_paths(provider, dump).items()}
 
 
 def load_pairs(text):

@@ -44,7 +44,7 @@ def wrong_key_config(sim, tmp):
 def test_wrong_key_gives_eacces_and_a_clear_log_line(sim):
     tmp = tempfile.mkdtemp()
     path, bad = wrong_key_config(sim, tmp)
-    with Mount(path) as m:
+    with Mount(path, log_errors=True) as m:
         with pytest.raises(PermissionError):
             os.listdir(m.path("altur", "campaigns"))
         # other accounts are unaffected

@@ -153,7 +153,8 @@ static void test_altur_seed(void **state)
     e = listing_find(l, "8.json");
     assert_non_null(e);
     assert_non_null(strstr(e->bytes, "\"billed_duration\": \"00:46\""));
-    assert_non_null(strstr(e->bytes, "\"tags\": [\n  ]"));
+    assert_non_null(strstr(e->bytes, "\"tags\": []\n}\n"));
+    assert_non_null(strstr(e->bytes, "\"extracted_data\": {},\n"));
     listing_unref(l);
 
     memset(&cur, 0, sizeof(cur));
@@ -322,6 +323,35 @@ static struct listing *listing_of(const char *const *ids, const char *const *pay
     return listing_builder_finish(&b);
 }
 
+static void test_render_exact(void **state)
+{
+    json_object *rec = json_tokener_parse(
+        "{\"a\": {}, \"b\": [], \"c\": [{}, [[]]], \"d\": \"{\\n}[\\n ]\", \"url\": \"/x/y\", "
+        "\"n\": 1.50, \"u\": \"Zo\u00eb \u738b\", \"z\": null}");
+    size_t len;
+    char *text = render_record(rec, &len);
+
+    (void)state;
+    assert_string_equal(text, "{\n"
+                              "  \"a\": {},\n"
+                              "  \"b\": [],\n"
+                              "  \"c\": [\n"
+                              "    {},\n"
+                              "    [\n"
+                              "      []\n"
+                              "    ]\n"
+                              "  ],\n"
+                              "  \"d\": \"{\\n}[\\n ]\",\n"
+                              "  \"url\": \"/x/y\",\n"
+                              "  \"n\": 1.50,\n"
+                              "  \"u\": \"Zo\u00eb \u738b\",\n"
+                              "  \"z\": null\n"
+                              "}\n");
+    assert_int_equal(len, strlen(text));
+    free(text);
+    json_object_put(rec);
+}
+
 static void test_listing_repeats_and_names(void **state)
 {
     const char *ids[] = {"b", "a/x", "b", ".hidden"};
@@ -370,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_malformed_and_failure),
         cmocka_unit_test(test_error_messages),
         cmocka_unit_test(test_timestamps),
+        cmocka_unit_test(test_render_exact),
         cmocka_unit_test(test_listing_repeats_and_names),
         cmocka_unit_test(test_listing_times),
     };
