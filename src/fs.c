@@ -190,11 +190,7 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         fuse_reply_err(req, -rc);
         return;
     }
-    /* a change always moves mtime (listing_carry_times), so equal mtime and
-     * size mean the kernel's cached pages are still these bytes */
-    fi->keep_cache = n->open_mtime == of->entry->mtime && n->open_size == of->entry->len;
-    n->open_mtime = of->entry->mtime;
-    n->open_size = of->entry->len;
+    fi->keep_cache = node_opened(n, of->entry->mtime, of->entry->len);
     fi->fh = (uintptr_t)of;
     fuse_reply_open(req, fi);
 }

@@ -477,6 +477,18 @@ int tree_content(struct tree *t, struct node *n, struct listing **l, const struc
     return 0;
 }
 
+bool node_opened(struct node *n, time_t mtime, size_t size)
+{
+    bool same;
+
+    pthread_mutex_lock(&n->cache.lock);
+    same = n->open_mtime == mtime && n->open_size == size;
+    n->open_mtime = mtime;
+    n->open_size = size;
+    pthread_mutex_unlock(&n->cache.lock);
+    return same;
+}
+
 int tree_stat(struct tree *t, struct node *n, struct stat *st)
 {
     struct listing *l = NULL;

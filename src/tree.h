@@ -51,7 +51,7 @@ struct node {
     char *id;             /* campaign id (NODE_CAMPAIGN), record id (NODE_LAZY) */
     struct cache cache;   /* directories and lazy files */
     void *children;       /* tsearch index name -> node, under tree.lock */
-    time_t open_mtime;    /* what the last open() served, for keep_cache */
+    time_t open_mtime;    /* what the last open() served, for keep_cache (cache.lock) */
     size_t open_size;
 };
 
@@ -91,6 +91,11 @@ int tree_lookup(struct tree *t, struct node *dir, const char *name, struct node 
 
 /* Attributes of a node.  0 or -errno. */
 int tree_stat(struct tree *t, struct node *n, struct stat *st);
+
+/* Records that a file was opened with these bytes; returns whether the
+ * kernel's cached pages from the previous open are still valid (a change
+ * always moves mtime, see listing_carry_times()). */
+bool node_opened(struct node *n, time_t mtime, size_t size);
 
 /* The bytes of a file node: the listing holding them (a reference the
  * caller drops) and the entry.  0 or -errno. */

@@ -1,0 +1,139 @@
+/**
+ * @file control.c
+ * /_sim/ endpoints: advancing the world, request counters, and the ground
+ * truth dump (every record exactly as the API serves it).
+ */
+#include "control.h"
+
+#include "sim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void control_error(struct reply *rp, int status, const char *msg)
+{
+    json_object *o = json_object_new_object();
+
+    jadd_str(o, "error", msg);
+    reply_json(rp, status, o);
+}
+
+static void advance(struct request *rq, struct reply *rp)
+{
+    long n;
+
+    if (rq_query_int(rq, "n", 0, 1000000, 1, &n) > QINT_OK) {
+        control_error(rp, 400, "n must be an integer between 0 and 1000000");
+        return;
+    }
+    reply_json(rp, 200, world_advance(&rq->sim->world, n));
+}
+
+/* Truedy: the calls its contacts name, in contact order. */
+static json_object *named_calls(const struct dataset *ds, const struct campaign *c)
+{
+    const struct record **recs = malloc((c->ncontacts ? c->ncontacts : 1) * sizeof(*recs));
+    size_t n = 0, camp, idx;
+    char key[96];
+
+    if (!recs)
+        return NULL;
+    for (size_t i = 0; i < c->ncontacts; i++) {
+        const char *id = jget_str(c->contacts[i].obj, "call_id");
+        snprintf(key, sizeof(key), "call:%s", id ? id : "");
+        if (id && dataset_lookup(ds, key, &camp, &idx) == 0)
+            recs[n++] = &ds->camps[camp].calls[idx];
+    }
+    return jraw_array(recs, n);
+}
+
+static json_object *all_records(const struct record *recs, size_t n)
+{
+    const struct record **ptrs = malloc((n ? n : 1) * sizeof(*ptrs));
+
+    if (!ptrs)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        ptrs[i] = &recs[i];
+    return jraw_array(ptrs, n);
+}
+
+static json_object *dump_campaign(const struct dataset *ds, const struct campaign *c, int p)
+{
+    json_object *o = json_object_new_object();
+
+    jadd_str(o, "id", c->id);
+    jadd(o, "list_item", jraw_record(&c->item));
+    jadd(o, "detail", jraw_record(&c->detail));
+    jadd(o, "contacts", all_records(c->contacts, c->ncontacts));
+    if (p == SIM_TRUEDY)
+        jadd(o, "calls", named_calls(ds, c));
+    else
+        jadd(o, "calls", all_records(c->calls, c->ncalls));
+    return o;
+}
+
+static void dump(struct request *rq, struct reply *rp)
+{
+    const char *name = rq_query(rq, "provider");
+    int p = name ? sim_prov_find(name) : -1;
+    struct world *w = &rq->sim->world;
+    json_object *o, *list;
+
+    if (p < 0) {
+        control_error(rp, 400, "provider must be one of altur, burki, truedy, koreai");
+        return;
+    }
+    pthread_rwlock_rdlock(&w->lock);
+    o = json_object_new_object();
+    list = json_object_new_array();
+    for (size_t i = 0; i < w->ds[p].ncamps; i++)
+        json_object_array_add(list, dump_campaign(&w->ds[p], &w->ds[p].camps[i], p));
+    jadd(o, "campaigns", list);
+    reply_json(rp, 200, o); /* serialized under the lock: records stay put */
+    pthread_rwlock_unlock(&w->lock);
+}
+
+static void stats(struct request *rq, struct reply *rp)
+{
+    reply_json(rp, 200, stats_json(&rq->sim->stats));
+}
+
+static void reset_stats(struct request *rq, struct reply *rp)
+{
+    json_object *o = json_object_new_object();
+
+    stats_reset(&rq->sim->stats);
+    jadd_bool(o, "reset", true);
+    reply_json(rp, 200, o);
+}
+
+static const struct {
+    const char *method, *path;
+    void (*fn)(struct request *, struct reply *);
+} routes[] = {
+    {"POST", "/_sim/advance", advance},
+    {"GET", "/_sim/stats", stats},
+    {"POST", "/_sim/reset-stats", reset_stats},
+    {"GET", "/_sim/dump", dump},
+};
+
+void control_handle(struct request *rq, struct reply *rp)
+{
+    bool path_known = false;
+
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (strcmp(rq->url, routes[i].path) != 0)
+            continue;
+        path_known = true;
+        if (strcmp(rq->method, routes[i].method) == 0) {
+            routes[i].fn(rq, rp);
+            return;
+        }
+    }
+    if (path_known)
+        control_error(rp, 405, "method not allowed");
+    else
+        control_error(rp, 404, "unknown control endpoint");
+}

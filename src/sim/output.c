@@ -1,0 +1,78 @@
+/**
+ * @file output.c
+ * Port file and --config-out.
+ */
+#include "output.h"
+
+#include "rate.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void output_authority(const struct sim *s, char *buf, size_t len)
+{
+    const char *host = s->opt.host;
+    bool v6 = strchr(host, ':') != NULL;
+
+    if (strcmp(host, "0.0.0.0") == 0)
+        host = "127.0.0.1";
+    else if (strcmp(host, "::") == 0)
+        host = "::1";
+    snprintf(buf, len, "%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", s->port);
+}
+
+char *output_config(const struct sim *s)
+{
+    const struct creds *c = &s->creds;
+    char at[200], rate[SIM_NPROV][32], *text = NULL;
+
+    output_authority(s, at, sizeof(at));
+    for (int p = 0; p < SIM_NPROV; p++)
+        rate_format(s->opt.rate[p], rate[p], sizeof(rate[p]));
+    if (asprintf(&text,
+                 "# campaignfs configuration for campaignfs-sim on %s (seed %llu)\n"
+                 "[altur]\nprovider = altur\nurl = http://%s/api/v1.0\napi_key = %s\n"
+                 "rate_limit = %s\n\n"
+                 "[burki]\nprovider = burki\nurl = http://%s\napi_key = %s\nrate_limit = %s\n\n"
+                 "[truedy]\nprovider = truedy\nurl = http://%s/api/public/v1\napi_key = %s\n"
+                 "rate_limit = %s\n\n"
+                 "[koreai]\nprovider = koreai\nurl = http://%s\nstream_id = %s\n"
+                 "account_id = %s\nclient_id = %s\nclient_secret = %s\nrate_limit = %s\n",
+                 at, (unsigned long long)s->opt.data.seed, at, c->altur_key, rate[SIM_ALTUR], at,
+                 c->burki_key, rate[SIM_BURKI], at, c->truedy_key, rate[SIM_TRUEDY], at,
+                 c->koreai_stream, c->koreai_account, c->koreai_client_id, c->koreai_secret,
+                 rate[SIM_KOREAI]) < 0)
+        return NULL;
+    return text;
+}
+
+int output_write_atomic(const char *path, const char *text)
+{
+    char *tmp = NULL;
+    FILE *f;
+    int err = 0;
+
+    if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
+        return -1;
+    f = fopen(tmp, "w");
+    if (!f) {
+        err = errno;
+        free(tmp);
+        errno = err;
+        return -1;
+    }
+    if (fputs(text, f) == EOF)
+        err = errno;
+    if (fclose(f) != 0 && !err)
+        err = errno;
+    if (!err && rename(tmp, path) != 0)
+        err = errno;
+    if (err)
+        unlink(tmp);
+    free(tmp);
+    errno = err;
+    return err ? -1 : 0;
+}

@@ -1,0 +1,459 @@
+/**
+ * @file server.c
+ * The HTTP side: one libmicrohttpd daemon, a thread per connection (so a
+ * slow answer never stalls the others).  Each API request gets a sequence
+ * number, is routed to its provider by path prefix and to an endpoint by
+ * pattern, may be given a fault, is authenticated and rate limited, is
+ * answered by its handler under the world's read lock, waits the
+ * configured latency, and is counted.  /_sim/ goes to control.c untouched.
+ */
+#include "sim.h"
+
+#include "control.h"
+#include "log.h"
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_BODY (1 << 20)
+
+const struct api *const sim_apis[SIM_NPROV] = {&altur_api, &burki_api, &truedy_api, &koreai_api};
+
+struct conn_ctx {
+    char *body;
+    size_t len, cap;
+    bool too_big;
+};
+
+/* What the dispatcher learned about a request, for counting and faults. */
+struct routing {
+    int prov;     /* -1: under no provider's prefix */
+    int endpoint; /* -1: no endpoint matched */
+    bool wrong_method;
+    enum fault fault;
+};
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    while (ms > 0 && nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- routing ---- */
+
+static bool has_prefix(const char *url, const char *prefix)
+{
+    size_t n = strlen(prefix);
+
+    return strncmp(url, prefix, n) == 0 && (url[n] == '/' || url[n] == '\0');
+}
+
+static int find_provider(const char *url)
+{
+    for (int p = 0; p < SIM_NPROV; p++) {
+        if (has_prefix(url, sim_apis[p]->prefix))
+            return p;
+    }
+    return -1;
+}
+
+/* Matches path against pattern ('*' = one non-empty segment, captured). */
+static bool match(const char *pattern, const char *path, struct request *rq)
+{
+    size_t ncap = 0;
+
+    while (*pattern) {
+        if (*pattern == '*') {
+            size_t n = strcspn(path, "/");
+            if (n == 0 || n >= REQ_CAP_SIZE || ncap >= REQ_MAX_CAPS)
+                return false;
+            memcpy(rq->cap[ncap], path, n);
+            rq->cap[ncap++][n] = '\0';
+            path += n;
+            pattern++;
+        } else if (*pattern++ != *path++) {
+            return false;
+        }
+    }
+    return *path == '\0';
+}
+
+static int find_endpoint(const struct api *api, struct request *rq, bool *wrong_method)
+{
+    for (size_t e = 0; e < api->nendpoints; e++) {
+        if (!match(api->endpoints[e].pattern, rq->rel, rq))
+            continue;
+        if (strcmp(api->endpoints[e].method, rq->method) == 0)
+            return (int)e;
+        *wrong_method = true;
+    }
+    return -1;
+}
+
+/* ---- answering ---- */
+
+static void answer_fault(struct sim *s, const struct api *api, struct request *rq, struct reply *rp,
+                         enum fault f)
+{
+    if (f == FAULT_5XX) {
+        bool unavailable = fault_detail(s->opt.data.seed, rq->seq) & 1;
+        api->error(rq, rp, unavailable ? 503 : 500,
+                   unavailable ? "Service temporarily unavailable" : "Internal server error");
+        return;
+    }
+    api->throttled(rq, rp, 1.0, wall_now() + 1.0,
+                   s->limiter.truedy.limit ? s->limiter.truedy.limit : 100);
+}
+
+static void answer_api(struct sim *s, const struct api *api, struct request *rq, struct reply *rp,
+                       const struct routing *rt)
+{
+    const struct endpoint *ep;
+    double wait = 0, reset_at = 0;
+    long limit = 0;
+
+    if (rt->fault == FAULT_5XX || rt->fault == FAULT_429) {
+        answer_fault(s, api, rq, rp, rt->fault);
+        return;
+    }
+    if (rt->endpoint < 0) {
+        api->error(rq, rp, rt->wrong_method ? 405 : 404,
+                   rt->wrong_method ? "Method Not Allowed" : "Not Found");
+        return;
+    }
+    if (rq->body_too_large) {
+        api->error(rq, rp, 413, "Request body too large");
+        return;
+    }
+    ep = &api->endpoints[rt->endpoint];
+    if (!ep->public_ && api->authenticate(rq, rp) < 0)
+        return;
+    if (!ep->public_ && limiter_take(&s->limiter, api->id, &wait, &reset_at, &limit) < 0) {
+        api->throttled(rq, rp, wait, reset_at, limit);
+        return;
+    }
+    pthread_rwlock_rdlock(&s->world.lock);
+    ep->fn(rq, rp);
+    pthread_rwlock_unlock(&s->world.lock);
+}
+
+static void answer_unrouted(struct reply *rp)
+{
+    json_object *o = json_object_new_object();
+
+    jadd_str(o, "detail", "Not Found");
+    reply_json(rp, 404, o);
+}
+
+static void dispatch(struct sim *s, struct request *rq, struct reply *rp, struct routing *rt)
+{
+    const struct api *api;
+
+    rq->seq = atomic_fetch_add(&s->seq, 1);
+    rt->prov = find_provider(rq->url);
+    rt->endpoint = -1;
+    rt->wrong_method = false;
+    rt->fault = FAULT_NONE;
+    if (rt->prov < 0) {
+        answer_unrouted(rp);
+        return;
+    }
+    api = sim_apis[rt->prov];
+    rq->rel = rq->url + strlen(api->prefix);
+    rt->endpoint = find_endpoint(api, rq, &rt->wrong_method);
+    rt->fault = fault_decide(&s->opt.faults, s->opt.data.seed, rq->seq);
+    answer_api(s, api, rq, rp, rt);
+}
+
+/* ---- responses, with the body-level faults ---- */
+
+struct partial {
+    char *body;
+    size_t cut;
+};
+
+static ssize_t partial_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct partial *p = cls;
+    size_t n;
+
+    if (pos >= p->cut)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    n = p->cut - (size_t)pos < max ? p->cut - (size_t)pos : max;
+    memcpy(buf, p->body + pos, n);
+    return (ssize_t)n;
+}
+
+static void partial_free(void *cls)
+{
+    struct partial *p = cls;
+
+    free(p->body);
+    free(p);
+}
+
+/* Sends the first half of the body, then drops the connection. */
+static struct MHD_Response *reset_response(struct reply *rp)
+{
+    struct partial *p = malloc(sizeof(*p));
+    struct MHD_Response *r;
+
+    if (!p)
+        return NULL;
+    p->body = rp->body;
+    p->cut = rp->len / 2;
+    rp->body = NULL;
+    r = MHD_create_response_from_callback(rp->len, 4096, partial_read, p, partial_free);
+    if (!r)
+        partial_free(p);
+    return r;
+}
+
+static void make_malformed(struct reply *rp)
+{
+    char *bad = NULL;
+    int n = asprintf(&bad, "{\"campaignfs-sim\": malformed, %.*s", (int)rp->len,
+                     rp->body[0] == '{' ? rp->body + 1 : rp->body);
+
+    if (n < 0)
+        return;
+    free(rp->body);
+    rp->body = bad;
+    rp->len = (size_t)n;
+}
+
+static struct MHD_Response *build_response(struct sim *s, struct request *rq, struct reply *rp,
+                                           enum fault f)
+{
+    if (!rp->body) {
+        rp->status = 500;
+        rp->body = strdup("{}");
+        rp->len = 2;
+    }
+    if (f == FAULT_RESET)
+        return reset_response(rp);
+    if (f == FAULT_TRUNCATE && rp->len > 1)
+        rp->len = 1 + (size_t)(fault_detail(s->opt.data.seed, rq->seq) % (rp->len - 1));
+    if (f == FAULT_MALFORMED && rp->len > 0)
+        make_malformed(rp);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer_with_free_callback(rp->len, rp->body, free);
+    if (r)
+        rp->body = NULL;
+    return r;
+}
+
+static enum MHD_Result send_reply(struct sim *s, struct request *rq, struct reply *rp, enum fault f)
+{
+    size_t len = rp->len;
+    struct MHD_Response *r = build_response(s, rq, rp, f);
+    char num[24];
+    enum MHD_Result ret;
+
+    if (!r)
+        return MHD_NO;
+    if (len > 0)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (rp->location)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rp->location);
+    if (rp->retry_after >= 0) {
+        snprintf(num, sizeof(num), "%d", rp->retry_after);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, num);
+    }
+    ret = MHD_queue_response(rq->conn, (unsigned)rp->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* ---- the MHD callbacks ---- */
+
+static int collect_body(struct conn_ctx *ctx, const char *data, size_t size)
+{
+    if (ctx->too_big || ctx->len + size > MAX_BODY) {
+        ctx->too_big = true;
+        return 0;
+    }
+    if (ctx->len + size + 1 > ctx->cap) {
+        size_t cap = (ctx->len + size + 1) * 2;
+        char *b = realloc(ctx->body, cap);
+        if (!b)
+            return -1;
+        ctx->body = b;
+        ctx->cap = cap;
+    }
+    memcpy(ctx->body + ctx->len, data, size);
+    ctx->len += size;
+    ctx->body[ctx->len] = '\0';
+    return 0;
+}
+
+static enum MHD_Result serve(struct sim *s, struct MHD_Connection *conn, const char *url,
+                             const char *method, struct conn_ctx *ctx)
+{
+    struct request rq = {.sim = s,
+                         .conn = conn,
+                         .method = method,
+                         .url = url,
+                         .rel = url,
+                         .body = ctx->body ? ctx->body : "",
+                         .body_len = ctx->len,
+                         .body_too_large = ctx->too_big};
+    struct reply rp = {.status = 500, .retry_after = -1};
+    struct routing rt = {.prov = -1, .endpoint = -1};
+    enum MHD_Result ret;
+
+    if (strncmp(url, CONTROL_PREFIX, strlen(CONTROL_PREFIX)) == 0) {
+        control_handle(&rq, &rp);
+    } else {
+        dispatch(s, &rq, &rp, &rt);
+        sleep_ms(s->opt.latency_ms + (rt.fault == FAULT_SLOW ? s->opt.slow_ms : 0));
+        stats_count(&s->stats, rt.prov, rt.endpoint);
+    }
+    if (s->opt.verbose)
+        log_info("%s %s -> %d%s%s", method, url, rp.status, rt.fault ? " fault=" : "",
+                 rt.fault ? fault_name(rt.fault) : "");
+    ret = send_reply(s, &rq, &rp, rt.fault);
+    reply_free(&rp);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
+{
+    struct conn_ctx *ctx = *con_cls;
+
+    (void)version;
+    if (!ctx) {
+        ctx = calloc(1, sizeof(*ctx));
+        *con_cls = ctx;
+        return ctx ? MHD_YES : MHD_NO;
+    }
+    if (*upload_size) {
+        if (collect_body(ctx, upload_data, *upload_size) < 0)
+            return MHD_NO;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    return serve(cls, conn, url, method, ctx);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct conn_ctx *ctx = *con_cls;
+
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (ctx)
+        free(ctx->body);
+    free(ctx);
+    *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    struct sim *s = cls;
+    char msg[512];
+
+    if (!s->opt.verbose)
+        return;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    log_debug("libmicrohttpd: %s", msg);
+}
+
+/* ---- lifecycle ---- */
+
+static int listen_addr(const struct sim_options *o, struct sockaddr_storage *ss, bool *v6)
+{
+    struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+    memset(ss, 0, sizeof(*ss));
+    *v6 = false;
+    if (inet_pton(AF_INET, o->host, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)o->port);
+        return 0;
+    }
+    if (inet_pton(AF_INET6, o->host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)o->port);
+        *v6 = true;
+        return 0;
+    }
+    return -1;
+}
+
+static int start_daemon(struct sim *s)
+{
+    struct sockaddr_storage ss;
+    const union MHD_DaemonInfo *info;
+    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+    bool v6;
+
+    if (listen_addr(&s->opt, &ss, &v6) < 0) {
+        fprintf(stderr, "campaignfs-sim: --listen: '%s' is not an IP address\n", s->opt.host);
+        return -1;
+    }
+    s->daemon = MHD_start_daemon(
+        flags | (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_THREAD_STACK_SIZE,
+        (size_t)(1 << 20), MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
+    if (!s->daemon) {
+        fprintf(stderr, "campaignfs-sim: cannot listen on %s:%u (in use or not allowed)\n",
+                s->opt.host, s->opt.port);
+        return -1;
+    }
+    info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : s->opt.port;
+    return 0;
+}
+
+int sim_start(struct sim *s)
+{
+    atomic_store(&s->seq, 0);
+    stats_reset(&s->stats);
+    creds_generate(&s->creds, s->opt.data.seed);
+    if (world_init(&s->world, &s->opt.data) < 0) {
+        fprintf(stderr, "campaignfs-sim: out of memory building the dataset\n");
+        return -1;
+    }
+    limiter_init(&s->limiter, s->opt.rate);
+    if (start_daemon(s) < 0) {
+        limiter_destroy(&s->limiter);
+        world_free(&s->world);
+        return -1;
+    }
+    return 0;
+}
+
+void sim_stop(struct sim *s)
+{
+    if (s->daemon)
+        MHD_stop_daemon(s->daemon);
+    s->daemon = NULL;
+    limiter_destroy(&s->limiter);
+    world_free(&s->world);
+}

@@ -1,0 +1,57 @@
+/**
+ * @file stats.c
+ * Counting and the /_sim/stats JSON.
+ */
+#include "stats.h"
+
+#include "jsonx.h"
+
+void stats_reset(struct stats *s)
+{
+    atomic_store(&s->total, 0);
+    atomic_store(&s->unrouted, 0);
+    for (int p = 0; p < SIM_NPROV; p++) {
+        for (int e = 0; e <= STATS_MAX_ENDPOINTS; e++)
+            atomic_store(&s->counts[p][e], 0);
+    }
+}
+
+void stats_count(struct stats *s, int prov, int endpoint)
+{
+    atomic_fetch_add(&s->total, 1);
+    if (prov < 0) {
+        atomic_fetch_add(&s->unrouted, 1);
+        return;
+    }
+    atomic_fetch_add(&s->counts[prov][endpoint < 0 ? STATS_MAX_ENDPOINTS : endpoint], 1);
+}
+
+static json_object *provider_json(struct stats *s, int p)
+{
+    const struct api *api = sim_apis[p];
+    json_object *o = json_object_new_object(), *eps = json_object_new_object();
+    unsigned long sum = 0, other = atomic_load(&s->counts[p][STATS_MAX_ENDPOINTS]);
+
+    for (size_t e = 0; e < api->nendpoints; e++) {
+        unsigned long n = atomic_load(&s->counts[p][e]);
+        sum += n;
+        jadd_int(eps, api->endpoints[e].name, (long long)n);
+    }
+    if (other)
+        jadd_int(eps, "(unmatched)", (long long)other);
+    jadd_int(o, "requests", (long long)(sum + other));
+    jadd(o, "endpoints", eps);
+    return o;
+}
+
+json_object *stats_json(struct stats *s)
+{
+    json_object *o = json_object_new_object(), *provs = json_object_new_object();
+
+    jadd_int(o, "total_requests", (long long)atomic_load(&s->total));
+    for (int p = 0; p < SIM_NPROV; p++)
+        jadd(provs, sim_prov_names[p], provider_json(s, p));
+    jadd(o, "providers", provs);
+    jadd_int(o, "unrouted", (long long)atomic_load(&s->unrouted));
+    return o;
+}
