@@ -109,14 +109,39 @@ static void reset_stats(struct request *rq, struct reply *rp)
     reply_json(rp, 200, o);
 }
 
+/* POST /_sim/faults?spec=5xx=1&after=3: from the API request after the next
+ * `after` ones, faults follow spec ("" = none). */
+static void faults(struct request *rq, struct reply *rp)
+{
+    const char *text = rq_query(rq, "spec");
+    struct fault_spec spec;
+    char err[256], msg[300];
+    json_object *o;
+    long after;
+
+    if (rq_query_int(rq, "after", 0, 1000000000, 0, &after) > QINT_OK) {
+        control_error(rp, 400, "after must be an integer >= 0");
+        return;
+    }
+    if (fault_spec_parse(text ? text : "", &spec, err, sizeof(err)) < 0) {
+        snprintf(msg, sizeof(msg), "spec: %s", err);
+        control_error(rp, 400, msg);
+        return;
+    }
+    sim_set_faults(rq->sim, &spec, (unsigned long)after);
+    o = json_object_new_object();
+    jadd_str(o, "spec", text ? text : "");
+    json_object_object_add(o, "after", json_object_new_int64(after));
+    reply_json(rp, 200, o);
+}
+
 static const struct {
     const char *method, *path;
     void (*fn)(struct request *, struct reply *);
 } routes[] = {
-    {"POST", "/_sim/advance", advance},
-    {"GET", "/_sim/stats", stats},
-    {"POST", "/_sim/reset-stats", reset_stats},
-    {"GET", "/_sim/dump", dump},
+    {"POST", "/_sim/advance", advance},         {"GET", "/_sim/stats", stats},
+    {"POST", "/_sim/reset-stats", reset_stats}, {"GET", "/_sim/dump", dump},
+    {"POST", "/_sim/faults", faults},
 };
 
 void control_handle(struct request *rq, struct reply *rp)

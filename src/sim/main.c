@@ -46,7 +46,8 @@ static const char usage_text[] =
     "Campaign #1 of every provider has no contacts; campaign #2 has more than ten\n"
     "pages of contacts at the largest page size.  Control endpoints (no auth, never\n"
     "faulted or counted): POST /_sim/advance?n=K, GET /_sim/stats,\n"
-    "POST /_sim/reset-stats, GET /_sim/dump?provider=P.  See campaignfs-sim(1).\n";
+    "POST /_sim/reset-stats, GET /_sim/dump?provider=P,\n"
+    "POST /_sim/faults?spec=SPEC&after=N.  See campaignfs-sim(1).\n";
 
 enum opt_id {
     OPT_LISTEN = 256,

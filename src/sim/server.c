@@ -178,7 +178,7 @@ static void dispatch(struct sim *s, struct request *rq, struct reply *rp, struct
     api = sim_apis[rt->prov];
     rq->rel = rq->url + strlen(api->prefix);
     rt->endpoint = find_endpoint(api, rq, &rt->wrong_method);
-    rt->fault = fault_decide(&s->opt.faults, s->opt.data.seed, rq->seq);
+    rt->fault = sim_fault(s, rq->seq);
     answer_api(s, api, rq, rp, rt);
 }
 
@@ -431,9 +431,32 @@ static int start_daemon(struct sim *s)
     return 0;
 }
 
+enum fault sim_fault(struct sim *s, unsigned long seq)
+{
+    struct fault_spec spec;
+    unsigned long from;
+
+    pthread_mutex_lock(&s->faults_lock);
+    spec = s->faults;
+    from = s->faults_from;
+    pthread_mutex_unlock(&s->faults_lock);
+    return seq < from ? FAULT_NONE : fault_decide(&spec, s->opt.data.seed, seq);
+}
+
+void sim_set_faults(struct sim *s, const struct fault_spec *spec, unsigned long after)
+{
+    pthread_mutex_lock(&s->faults_lock);
+    s->faults = *spec;
+    s->faults_from = atomic_load(&s->seq) + after;
+    pthread_mutex_unlock(&s->faults_lock);
+}
+
 int sim_start(struct sim *s)
 {
     atomic_store(&s->seq, 0);
+    pthread_mutex_init(&s->faults_lock, NULL);
+    s->faults = s->opt.faults;
+    s->faults_from = 0;
     stats_reset(&s->stats);
     creds_generate(&s->creds, s->opt.data.seed);
     if (world_init(&s->world, &s->opt.data) < 0) {
@@ -456,4 +479,5 @@ void sim_stop(struct sim *s)
     s->daemon = NULL;
     limiter_destroy(&s->limiter);
     world_free(&s->world);
+    pthread_mutex_destroy(&s->faults_lock);
 }

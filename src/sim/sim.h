@@ -12,6 +12,7 @@
 #include "ratelimit.h"
 #include "stats.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -35,12 +36,21 @@ struct sim {
     struct limiter limiter;
     struct stats stats;
     atomic_ulong seq; /* API requests so far */
+    /* The faults in force: --faults at start, POST /_sim/faults later. */
+    pthread_mutex_t faults_lock;
+    struct fault_spec faults;
+    unsigned long faults_from; /* requests numbered below this get none */
     struct MHD_Daemon *daemon;
     unsigned port; /* the port actually bound */
 };
 
 /* Builds the world and starts listening.  0, or -1 with a message on stderr. */
 int sim_start(struct sim *s);
+/* The fault for API request number seq under the faults in force. */
+enum fault sim_fault(struct sim *s, unsigned long seq);
+/* Puts spec in force for the API requests after the next `after` ones. */
+void sim_set_faults(struct sim *s, const struct fault_spec *spec, unsigned long after);
+
 /* Stops the daemon (waits for connections) and frees everything. */
 void sim_stop(struct sim *s);
 

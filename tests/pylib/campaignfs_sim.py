@@ -293,3 +293,8 @@ class Sim:
 
     def dump(self, provider):
         return self.control("GET", f"/_sim/dump?provider={provider}")
+
+    def set_faults(self, spec, after=0):
+        """Faults `spec` ("" = none) from the API request after the next `after`."""
+        q = urllib.parse.urlencode({"spec": spec, "after": int(after)})
+        return self.control("POST", f"/_sim/faults?{q}")

@@ -139,3 +139,20 @@ def test_probability_is_respected(make_sim):
     codes = [ask(s, "burki")[0] for _ in range(100)]
     assert 25 <= sum(c >= 500 for c in codes) <= 75
     assert set(codes) <= {200, 500, 503}
+
+
+def test_faults_changed_at_run_time(make_sim):
+    """POST /_sim/faults: the next `after` API requests are clean, then the spec
+    applies; an empty spec ends it.  Control requests never count."""
+    s = make_sim(*NO_LIMITS)
+    assert ask(s, "burki")[0] == 200
+    assert s.set_faults("5xx=1", after=2) == {"spec": "5xx=1", "after": 2}
+    assert [ask(s, "burki")[0] for _ in range(2)] == [200, 200]
+    assert all(ask(s, p)[0] in (500, 503) for p in REQUESTS)
+    s.set_faults("")
+    assert all(ask(s, p)[0] == 200 for p in REQUESTS)
+    status, _, body = s.raw("POST", "/_sim/faults?spec=bogus=1")
+    assert status == 400 and b"unknown fault" in body
+    status, _, body = s.raw("POST", "/_sim/faults?spec=5xx=1&after=-1")
+    assert status == 400
+    assert ask(s, "altur")[0] == 200  # a refused change changes nothing

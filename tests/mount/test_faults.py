@@ -1,0 +1,99 @@
+"""Failures on the way: a refresh that fails halfway keeps the whole
+previous listing; transient faults (5xx, resets, truncated or malformed
+bodies) and 429s are retried until the listing is complete and exact."""
+import os
+import re
+import time
+
+import pytest
+
+from campaignfs_sim import Sim
+from mountlib import Mount, expected_bytes, expected_paths
+
+PROVIDERS = ["altur", "burki", "truedy", "koreai"]
+
+
+def listing_requests(sim, provider, word):
+    eps = sim.stats()["providers"][provider]["endpoints"]
+    return sum(n for k, n in eps.items() if word in k)
+
+
+def test_failed_refresh_keeps_the_whole_previous_listing():
+    with Sim("--rate-limit", "altur=0", seed=21) as sim:
+        big = max(sim.dump("altur")["campaigns"], key=lambda c: len(c["contacts"]))
+        assert len(big["contacts"]) > 1000  # 11 pages of 100
+        with Mount(sim.config_path, ttl=1, log_errors=True) as m:
+            contacts = m.path("altur", "campaigns", big["id"], "contacts")
+            before = sorted(os.listdir(contacts))
+            assert len(before) == len(big["contacts"])
+            time.sleep(1.2)  # the listing expires
+            sim.reset_stats()
+            sim.set_faults("5xx=1", after=3)  # three pages arrive, then nothing does
+            during = sorted(os.listdir(contacts))
+            assert during == before  # the previous listing, whole
+            with open(os.path.join(contacts, before[-1])) as f:
+                assert f.read().startswith("{")
+            assert listing_requests(sim, "altur", "contacts") > 3  # the refresh was tried
+            log = m.stderr()
+            assert "still showing the previous listing" in log
+            # it failed after some pages had arrived (the campaign list, which
+            # expired too, may have taken one of the three clean requests)
+            assert "HTTP 50" in log and re.search(r"/contacts\?pageIndex=[1-9]", log), log
+
+            sim.set_faults("")
+            time.sleep(1.2)  # past the retry pause after a failure
+            sim.reset_stats()
+            assert sorted(os.listdir(contacts)) == before
+            assert listing_requests(sim, "altur", "contacts") == 11  # a complete refresh
+
+
+def test_first_listing_failure_is_eio_not_empty():
+    with Sim("--faults", "5xx=1", seed=22) as sim:
+        with Mount(sim.config_path, log_errors=True) as m:
+            with pytest.raises(OSError) as e:
+                os.listdir(m.path("burki", "campaigns"))
+            assert e.value.errno == 5  # EIO, never an empty directory
+            assert "[burki] GET" in m.stderr()
+
+
+def test_transient_faults_are_retried_into_exact_listings():
+    faults = "5xx=0.06,reset=0.03,truncate=0.03,malformed=0.03"
+    with Sim("--rate-limit", "altur=0", "--rate-limit", "truedy=0", "--contacts", "30",
+             "--calls", "5", "--faults", faults, seed=23) as sim:
+        with Mount(sim.config_path, ttl=3600) as m:
+            for p in PROVIDERS:
+                dump = sim.dump(p)
+                want = expected_paths(p, dump)
+                exact = expected_bytes(p, dump, sim.raw("GET", "/_sim/dump?provider=" + p)[2]
+                                       .decode())
+                got = set()
+                for root, _, files in os.walk(m.path(p)):
+                    for f in files:
+                        got.add(os.path.relpath(os.path.join(root, f), m.path(p)))
+                assert got == set(want), p
+                for rel in sorted(want)[::7]:
+                    with open(m.path(p, rel), "rb") as f:
+                        assert f.read() == exact[rel], rel
+            stats = sim.stats()
+        # faults did happen, and nothing was left to log
+        assert stats["total_requests"] > sum(
+            len(sim.dump(p)["campaigns"]) for p in PROVIDERS)
+
+
+def test_429_retry_after_is_honoured():
+    # Burki allows 2 requests a second here but the account is told no limit:
+    # the 429s (with Retry-After) are waited out, and the listing is complete.
+    with Sim("--rate-limit", "burki=2/s", seed=24) as sim:
+        tmp = os.path.dirname(sim.config_path)
+        path = os.path.join(tmp, "unlimited.conf")
+        with open(path, "w") as f:
+            f.write(sim.config_text.replace("rate_limit = 2/s", "rate_limit = 0"))
+        os.chmod(path, 0o600)
+        big = max(sim.dump("burki")["campaigns"], key=lambda c: len(c["contacts"]))
+        with Mount(path) as m:
+            sim.reset_stats()
+            names = os.listdir(m.path("burki", "campaigns", str(big["id"]), "contacts"))
+            assert len(names) == len(big["contacts"])
+            pages = -(-len(big["contacts"]) // 1000)
+            # the campaign list and the pages, plus the refused ones, retried
+            assert sim.stats()["providers"]["burki"]["requests"] > 1 + pages
