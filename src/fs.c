@@ -30,7 +30,7 @@ static void reply_entry(fuse_req_t req, struct tree *t, struct node *n, const st
     memset(&e, 0, sizeof(e));
     e.ino = n->ino;
     e.attr = *st;
-    e.attr_timeout = node_timeout(t, n);
+    e.attr_timeout = node_valid_for(t, n);
     e.entry_timeout = e.attr_timeout;
     fuse_reply_entry(req, &e);
 }
@@ -50,7 +50,7 @@ static void cfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
     rc = tree_lookup(t, dir, name, &child, &st);
     if (rc == -ENOENT) {
         /* a negative entry the kernel may cache as long as the listing */
-        struct fuse_entry_param e = {.ino = 0, .entry_timeout = node_timeout(t, dir)};
+        struct fuse_entry_param e = {.ino = 0, .entry_timeout = dir_valid_for(t, dir)};
         fuse_reply_entry(req, &e);
         return;
     }
@@ -85,7 +85,7 @@ static void cfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
     if (rc < 0)
         fuse_reply_err(req, -rc);
     else
-        fuse_reply_attr(req, &st, node_timeout(t, n));
+        fuse_reply_attr(req, &st, node_valid_for(t, n));
 }
 
 static void cfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

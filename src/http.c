@@ -199,8 +199,8 @@ static double rate_wait(const struct account *a, const struct transfer *t, doubl
     return fmin(w, HTTP_MAX_WAIT_SECS);
 }
 
-static void setup_handle(CURL *h, const struct account *a, const char *url, const char *post_body,
-                         struct transfer *t, struct curl_slist *headers, char *curl_err)
+static void setup_handle(CURL *h, const char *url, const char *post_body, struct transfer *t,
+                         struct curl_slist *headers, char *curl_err)
 {
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
@@ -226,7 +226,6 @@ static void setup_handle(CURL *h, const struct account *a, const char *url, cons
     } else {
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     }
-    (void)a;
 }
 
 /* One attempt.  Returns the class; *wait is how long to wait before a retry. */
@@ -250,7 +249,7 @@ static enum fetch_class attempt_once(struct account *a, const char *url, const c
         set_error(err, a, method, url, FETCH_INTERNAL, 0, "out of memory");
         return FETCH_INTERNAL;
     }
-    setup_handle(h, a, url, post_body, &t, headers, curl_err);
+    setup_handle(h, url, post_body, &t, headers, curl_err);
     rc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_reset(h);

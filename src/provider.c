@@ -417,23 +417,38 @@ static void advance_cursor(const struct collection *coll, json_object *root, siz
     }
 }
 
+/* Parses a body and refuses one that says "failure": the root, or NULL with
+ * *rc set to PARSE_MALFORMED or PARSE_FAILURE. */
+static json_object *parse_answer(const struct provider *p, const char *body, size_t len, int *rc,
+                                 char *err, size_t errlen)
+{
+    json_object *r = parse_body(body, len, err, errlen);
+
+    *rc = PARSE_MALFORMED;
+    if (!r)
+        return NULL;
+    if (body_is_failure(p, r)) {
+        failure_message(p, r, err, errlen);
+        json_object_put(r);
+        *rc = PARSE_FAILURE;
+        return NULL;
+    }
+    *rc = 0;
+    return r;
+}
+
 int provider_page_parse(const struct provider *p, const struct collection *coll, const char *body,
                         size_t len, struct page_cursor *cur, json_object **root,
                         json_object **items, char *err, size_t errlen)
 {
-    json_object *r = parse_body(body, len, err, errlen);
-    json_object *arr;
+    int rc;
+    json_object *r = parse_answer(p, body, len, &rc, err, errlen);
+    json_object *arr = r ? json_path(r, coll->items) : NULL;
 
     *root = NULL;
     *items = NULL;
     if (!r)
-        return PARSE_MALFORMED;
-    if (body_is_failure(p, r)) {
-        failure_message(p, r, err, errlen);
-        json_object_put(r);
-        return PARSE_FAILURE;
-    }
-    arr = json_path(r, coll->items);
+        return rc;
     if (!arr || !json_object_is_type(arr, json_type_array)) {
         snprintf(err, errlen, "the answer has no '%s' array", coll->items);
         json_object_put(r);
@@ -449,19 +464,14 @@ int provider_record_parse(const struct provider *p, const struct record_endpoint
                           const char *body, size_t len, json_object **root, json_object **record,
                           char *err, size_t errlen)
 {
-    json_object *r = parse_body(body, len, err, errlen);
-    json_object *rec;
+    int rc;
+    json_object *r = parse_answer(p, body, len, &rc, err, errlen);
+    json_object *rec = r ? json_path(r, ep->unwrap) : NULL;
 
     *root = NULL;
     *record = NULL;
     if (!r)
-        return PARSE_MALFORMED;
-    if (body_is_failure(p, r)) {
-        failure_message(p, r, err, errlen);
-        json_object_put(r);
-        return PARSE_FAILURE;
-    }
-    rec = json_path(r, ep->unwrap);
+        return rc;
     if (!rec || !json_object_is_type(rec, json_type_object)) {
         snprintf(err, errlen, "the answer has no '%s' object", *ep->unwrap ? ep->unwrap : "(top)");
         json_object_put(r);

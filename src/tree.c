@@ -16,8 +16,7 @@
 #include "fetch.h"
 #include "log.h"
 
-#define STATIC_DIR_MTIME_TAG 0
-#define FAILURE_RETRY_SECS   5.0
+#define FAILURE_RETRY_SECS 5.0
 
 typedef int (*load_fn)(struct tree *t, struct node *n, struct listing **out,
                        struct fetch_error *err);
@@ -153,6 +152,54 @@ bool node_is_dir(const struct node *n)
 double node_timeout(const struct tree *t, const struct node *n)
 {
     return (double)(n->acct ? n->acct->ttl : t->ttl);
+}
+
+/* Seconds until n's cached listing expires (the TTL for fixed ones). */
+static double cache_remaining(const struct tree *t, struct node *n)
+{
+    double left;
+
+    pthread_mutex_lock(&n->cache.lock);
+    left = n->cache.value ? n->cache.expires - rate_now() : 0;
+    pthread_mutex_unlock(&n->cache.lock);
+    if (isinf(left))
+        return node_timeout(t, n);
+    return left > 0 ? left : 0;
+}
+
+/* The listing whose entry gives n its attributes (see tree_stat()). */
+static struct node *attr_source(struct node *n)
+{
+    switch (n->kind) {
+    case NODE_CAMPAIGN:
+    case NODE_RECORD:
+    case NODE_LAZY:
+        return n->parent;
+    case NODE_CONTACTS:
+    case NODE_CALLS:
+        return n->parent->parent;
+    case NODE_ROOT:
+    case NODE_ACCOUNT:
+    case NODE_CAMPAIGNS:
+    case NODE_KIND_COUNT:
+        break;
+    }
+    return NULL;
+}
+
+double node_valid_for(struct tree *t, struct node *n)
+{
+    struct node *src = attr_source(n);
+    double left = src ? cache_remaining(t, src) : node_timeout(t, n);
+
+    if (n->kind == NODE_LAZY)
+        left = fmin(left, cache_remaining(t, n));
+    return left;
+}
+
+double dir_valid_for(struct tree *t, struct node *dir)
+{
+    return cache_remaining(t, dir);
 }
 
 static enum node_kind child_kind(const struct node *dir, const struct listing_entry *e)
@@ -294,7 +341,9 @@ static int calls_from_contacts(struct tree *t, struct node *n, struct listing **
         rc = tree_listing(t, tree_child(t, n->parent, e), &contacts);
     listing_unref(parent);
     if (rc < 0 || !e) {
-        err->cls = rc == -ENOENT || !e ? FETCH_NOT_FOUND : FETCH_SERVER;
+        err->cls = rc == -EACCES         ? FETCH_AUTH
+                   : rc == -ENOENT || !e ? FETCH_NOT_FOUND
+                                         : FETCH_SERVER;
         snprintf(err->message, sizeof(err->message),
                  "[%s] the calls of campaign %s are named by its contacts, which could not be "
                  "listed (see above)",

@@ -74,8 +74,16 @@ struct node *tree_node(struct tree *t, fuse_ino_t ino);
 
 bool node_is_dir(const struct node *n);
 
-/* Seconds the kernel may cache this node's entry and attributes. */
+/* The TTL that applies to a node (its account's, else the mount's). */
 double node_timeout(const struct tree *t, const struct node *n);
+
+/* Seconds the kernel may keep n's name and attributes: no longer than the
+ * listings they came from stay current, so that after a refresh the kernel
+ * asks again (a changed file is never read with its old size). */
+double node_valid_for(struct tree *t, struct node *n);
+
+/* Seconds the kernel may remember that a name is not in dir. */
+double dir_valid_for(struct tree *t, struct node *dir);
 
 /* The current listing of a directory node (fetching it if missing or
  * expired).  The caller listing_unref()s it.  Returns 0 or -errno. */

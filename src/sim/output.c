@@ -7,6 +7,7 @@
 #include "rate.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,13 +54,18 @@ int output_write_atomic(const char *path, const char *text)
 {
     char *tmp = NULL;
     FILE *f;
-    int err = 0;
+    int fd, err = 0;
 
     if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
         return -1;
-    f = fopen(tmp, "w");
+    /* owner-only: the config holds the simulator's credentials */
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
         err = errno;
+        if (fd >= 0)
+            close(fd);
+        unlink(tmp);
         free(tmp);
         errno = err;
         return -1;

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from campaignfs_sim import Sim
-from mountlib import Mount, expected_files
+from mountlib import Mount, expected_bytes, expected_files
 
 PROVIDERS = ["altur", "burki", "truedy", "koreai"]
 TTL = 2
@@ -66,3 +66,41 @@ def test_rsync_incremental(small_sim):
             assert "error" not in m.stderr()
     finally:
         shutil.rmtree(backup)
+
+
+def test_changed_files_read_whole_after_a_refresh():
+    """The kernel must not keep a file's old size past the listing it came
+    from: a file that grew in a refresh is read whole, not cut at the old size."""
+    ttl = 3
+    with Sim("--rate-limit", "altur=0", "--rate-limit", "truedy=0", "--contacts", "6",
+             "--calls", "3", seed=8) as sim:
+        with Mount(sim.config_path, ttl=ttl) as m:
+            dirs = []
+            for p in PROVIDERS:  # listings fetched now, by readdir only
+                for root, subdirs, _ in os.walk(m.path(p)):
+                    dirs.append(root)
+            time.sleep(ttl - 1)
+            for d in dirs:  # attributes learnt late in the listings' lives
+                for f in os.listdir(d):
+                    os.stat(os.path.join(d, f))
+            before = all_files({p: sim.dump(p) for p in PROVIDERS})
+            old = {p: expected_bytes(p, sim.dump(p), sim.raw("GET", "/_sim/dump?provider=" + p)[2]
+                                     .decode()) for p in PROVIDERS}
+            sim.advance(8)
+            after = all_files({p: sim.dump(p) for p in PROVIDERS})
+            raw = {p: sim.raw("GET", "/_sim/dump?provider=" + p)[2].decode() for p in PROVIDERS}
+            time.sleep(1.5)  # the listings expired, the late attributes not yet
+            changed = [f for f in after if f in before and after[f] != before[f]]
+            assert changed
+            for rel in changed:
+                p, sub = rel.split(os.sep, 1)
+                os.listdir(os.path.dirname(m.path(rel)))  # the refresh
+                want = expected_bytes(p, sim.dump(p), raw[p])[sub]
+                with open(m.path(rel), "rb") as f:
+                    data = f.read()
+                assert os.stat(m.path(rel)).st_size == len(data)
+                if sub.endswith("campaign.json") or (p == "truedy" and "/calls/" in sub):
+                    # fetched on its own, with its own TTL: old or new, never cut
+                    assert data in (want, old[p][sub]), rel
+                else:
+                    assert data == want, rel

@@ -3,6 +3,7 @@ the option), --port-file, --config-out, the listening line, --listen,
 --seed/--campaigns/--contacts/--calls, --latency-ms, concurrency and a
 clean exit on SIGTERM."""
 
+import os
 import re
 import signal
 import socket
@@ -73,6 +74,8 @@ def test_port_file_config_and_banner():
             time.sleep(0.02)
         assert s.stdout_text() == f"campaignfs-sim: listening on http://127.0.0.1:{s.port}\n"
         lines = s.config_text.splitlines()
+        # owner-only: the config holds the simulator's credentials
+        assert os.stat(s.config_path).st_mode & 0o777 == 0o600
         at = f"127.0.0.1:{s.port}"
         assert lines[0] == f"# campaignfs configuration for campaignfs-sim on {at} (seed 9)"
         expected = [
