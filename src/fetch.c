@@ -88,7 +88,6 @@ static int fetch_pages(struct account *a, const struct collection *coll,
 
     while (!pc.cur.done && rc == 0) {
         struct page_request req;
-        size_t n;
 
         if (provider_page_request(coll, vars, &pc.cur, &req) < 0) {
             internal_error(err, a, "out of memory");
@@ -99,9 +98,7 @@ static int fetch_pages(struct account *a, const struct collection *coll,
         page_request_free(&req);
         if (rc < 0)
             break;
-        n = json_object_array_length(pc.items);
-        for (size_t i = 0; i < n && rc == 0; i++)
-            rc = listing_builder_add_record(b, json_object_array_get_idx(pc.items, i));
+        rc = listing_builder_add_page(b, pc.items);
         if (rc < 0)
             internal_error(err, a, "out of memory");
     }

@@ -166,6 +166,46 @@ int listing_builder_add_record(struct listing_builder *b, json_object *rec)
     return 0;
 }
 
+static bool same_record(const struct listing_entry *a, const struct listing_entry *b)
+{
+    return a->len == b->len && memcmp(a->bytes, b->bytes, a->len) == 0;
+}
+
+/* Length of the longest run at the start of the page [start, n) that
+ * repeats the end of the previous page [prev, start). */
+static size_t repeated_run(const struct listing_builder *b, size_t prev, size_t start)
+{
+    size_t most = start - prev < b->n - start ? start - prev : b->n - start;
+
+    for (size_t j = most; j > 0; j--) {
+        size_t k = 0;
+        while (k < j && same_record(&b->items[start - j + k], &b->items[start + k]))
+            k++;
+        if (k == j)
+            return j;
+    }
+    return 0;
+}
+
+int listing_builder_add_page(struct listing_builder *b, json_object *items)
+{
+    size_t prev = b->page_start, start = b->n, run;
+    size_t n = json_object_array_length(items);
+
+    for (size_t i = 0; i < n; i++)
+        if (listing_builder_add_record(b, json_object_array_get_idx(items, i)) < 0)
+            return -1;
+    b->page_start = start;
+    if (b->coll->naming == NAME_BY_ID || start == 0)
+        return 0; /* records with ids: repeats go by id (drop_repeated_ids) */
+    run = repeated_run(b, prev, start);
+    for (size_t i = start; i < start + run; i++)
+        entry_free(&b->items[i]);
+    memmove(&b->items[start], &b->items[start + run], (b->n - start - run) * sizeof(b->items[0]));
+    b->n -= run;
+    return 0;
+}
+
 void listing_builder_discard(struct listing_builder *b)
 {
     for (size_t i = 0; i < b->n; i++)

@@ -47,13 +47,19 @@ struct listing_builder {
     enum entry_type type;
     struct listing_entry *items;
     size_t n, cap;
-    bool failed; /* out of memory */
+    size_t page_start; /* index of the first record of the last page added */
+    bool failed;       /* out of memory */
 };
 
 void listing_builder_init(struct listing_builder *b, const struct collection *coll,
                           enum entry_type type);
 /* Adds one record from an API page (rendered now; rec is not kept). */
 int listing_builder_add_record(struct listing_builder *b, json_object *rec);
+/* Adds the records of one page, in order.  For records without ids, a
+ * leading run that repeats the end of the previous page byte for byte is
+ * the same records seen again (the pages shifted while they were read) and
+ * is dropped; within a page nothing is merged. */
+int listing_builder_add_page(struct listing_builder *b, json_object *items);
 /* Adds an entry made by hand (static directories, lazily fetched files).
  * With a collection set on the builder, name is NULL and the entry is named
  * from its id (and de-duplicated) like a record. */

@@ -221,7 +221,7 @@ static void list_campaigns(struct request *rq, struct reply *rp)
     if (drf_failed(rp, errs))
         return;
     items = page_select(&ds->camps[0].item, sizeof(struct campaign), ds->ncamps, f, COUNT(f),
-                        (size_t)offset, (size_t)size, &total);
+                        rq_page_start(rq, (size_t)offset), (size_t)size, &total);
     o = json_object_new_object();
     jadd_int(o, "total_count", (long long)total);
     jadd(o, "campaigns", items);
@@ -277,7 +277,7 @@ static void list_contacts(struct request *rq, struct reply *rp)
     if (drf_failed(rp, errs))
         return;
     items = page_select(c->contacts, sizeof(struct record), c->ncontacts, &f, 1,
-                        (size_t)(index * size), (size_t)size, &total);
+                        rq_page_start(rq, (size_t)(index * size)), (size_t)size, &total);
     o = json_object_new_object();
     p = json_object_new_object();
     /* Altur computes the total on the first page only. */
@@ -334,7 +334,7 @@ static void list_calls(struct request *rq, struct reply *rp)
     if (drf_failed(rp, errs))
         return;
     items = page_select(c->calls, sizeof(struct record), c->ncalls, f, COUNT(f),
-                        (size_t)(index * size), (size_t)size, &total);
+                        rq_page_start(rq, (size_t)(index * size)), (size_t)size, &total);
     o = json_object_new_object();
     p = json_object_new_object();
     jadd_int(o, "total_count", (long long)total);

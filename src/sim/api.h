@@ -30,6 +30,7 @@ struct request {
     size_t body_len;
     bool body_too_large; /* over the 1 MiB the server accepts: answered 413 */
     unsigned long seq;   /* the request's sequence number (faults, request ids) */
+    bool overlap;        /* FAULT_OVERLAP: list pages start one record early */
 };
 
 struct reply {
@@ -39,6 +40,9 @@ struct reply {
     char *location;  /* malloc'd Location header, or NULL */
     int retry_after; /* Retry-After seconds, or -1 for none */
 };
+
+/* Where a list page starts: offset, or one record earlier under FAULT_OVERLAP. */
+size_t rq_page_start(const struct request *rq, size_t offset);
 
 /* Query parameter / header value, or NULL. */
 const char *rq_query(const struct request *rq, const char *name);

@@ -178,7 +178,8 @@ static void list_campaigns(struct request *rq, struct reply *rp)
         read_status(rq, rp, campaign_statuses, COUNT(campaign_statuses), &f[0].value) < 0)
         return;
     items = page_select(&ds->camps[0].item, sizeof(struct campaign), ds->ncamps, f, COUNT(f),
-                        (size_t)((pg.page - 1) * pg.per_page), (size_t)pg.per_page, &total);
+                        rq_page_start(rq, (size_t)((pg.page - 1) * pg.per_page)),
+                        (size_t)pg.per_page, &total);
     answer_page(rp, "campaigns", items, total, &pg);
 }
 
@@ -268,9 +269,9 @@ static void list_records(struct request *rq, struct reply *rp, bool calls)
     if (!c || read_paging(rq, rp, &pg) < 0 ||
         read_status(rq, rp, contact_statuses, COUNT(contact_statuses), &f.value) < 0)
         return;
-    items = page_select(calls ? c->calls : c->contacts, sizeof(struct record),
-                        calls ? c->ncalls : c->ncontacts, &f, 1,
-                        (size_t)((pg.page - 1) * pg.per_page), (size_t)pg.per_page, &total);
+    items = page_select(
+        calls ? c->calls : c->contacts, sizeof(struct record), calls ? c->ncalls : c->ncontacts, &f,
+        1, rq_page_start(rq, (size_t)((pg.page - 1) * pg.per_page)), (size_t)pg.per_page, &total);
     answer_page(rp, calls ? "executions" : "contacts", items, total, &pg);
 }
 

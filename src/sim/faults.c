@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const names[FAULT_COUNT] = {"none",     "5xx",       "429", "reset",
-                                               "truncate", "malformed", "slow"};
+static const char *const names[FAULT_COUNT] = {"none",     "5xx",       "429",  "reset",
+                                               "truncate", "malformed", "slow", "overlap"};
 
 const char *fault_name(enum fault f)
 {
@@ -47,7 +47,8 @@ static int parse_item(const char *item, size_t len, struct fault_spec *spec, cha
         }
     }
     snprintf(err, errlen,
-             "unknown fault '%.*s' (known: 5xx, 429, reset, truncate, malformed, slow)",
+             "unknown fault '%.*s' (known: 5xx, 429, reset, truncate, malformed, slow, "
+             "overlap)",
              (int)(eq - item), item);
     return -1;
 }

@@ -18,6 +18,9 @@ enum fault {
     FAULT_TRUNCATE,  /* a valid response whose body is a prefix of the JSON */
     FAULT_MALFORMED, /* a body that is not JSON */
     FAULT_SLOW,      /* the real answer, --slow-ms late */
+    FAULT_OVERLAP,   /* a list page starts one record early, repeating the previous page's
+                        last record (as when a record is inserted in front while a client
+                        pages); use overlap=1 with an "after" so every later page shifts */
     FAULT_COUNT
 };
 

@@ -204,7 +204,7 @@ static void list_campaigns(struct request *rq, struct reply *rp)
     }
     json_object_put(body);
     items = page_select(&ds->camps[0].item, sizeof(struct campaign), ds->ncamps, NULL, 0,
-                        (size_t)skip, (size_t)limit, &total);
+                        rq_page_start(rq, (size_t)skip), (size_t)limit, &total);
     d = json_object_new_object();
     jadd(d, "results", items);
     jadd_int(d, "skip", skip);
@@ -234,7 +234,7 @@ static void contacts_page(struct request *rq, struct reply *rp, struct campaign 
         body_int(rq, rp, body, "limit", 1, 100, &limit) < 0)
         return;
     items = page_select(c->contacts, sizeof(struct record), c->ncontacts, NULL, 0,
-                        (size_t)((page - 1) * limit), (size_t)limit, &total);
+                        rq_page_start(rq, (size_t)((page - 1) * limit)), (size_t)limit, &total);
     d = json_object_new_object();
     jadd(d, "results", items);
     jadd_int(d, "page", page);

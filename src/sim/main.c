@@ -38,6 +38,7 @@ static const char usage_text[] =
     "                         Defaults: altur=12/s burki=20/s truedy=100/min koreai=0\n"
     "  --faults SPEC          inject faults with these probabilities, e.g.\n"
     "                         5xx=0.2,429=0.1,reset=0.05,truncate=0.05,malformed=0.02,slow=0.05\n"
+    "                         (also overlap: a list page starts one record early)\n"
     "  --slow-ms N            delay of a 'slow' fault (default 2000)\n"
     "  -v, --verbose          log every request to stderr\n"
     "  -h, --help             show this help and exit\n"

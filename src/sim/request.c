@@ -34,6 +34,11 @@ static bool all_digits(const char *s)
     return true;
 }
 
+size_t rq_page_start(const struct request *rq, size_t offset)
+{
+    return rq->overlap && offset > 0 ? offset - 1 : offset;
+}
+
 enum qint rq_query_int(const struct request *rq, const char *name, long min, long max, long def,
                        long *out)
 {

@@ -179,6 +179,7 @@ static void dispatch(struct sim *s, struct request *rq, struct reply *rp, struct
     rq->rel = rq->url + strlen(api->prefix);
     rt->endpoint = find_endpoint(api, rq, &rt->wrong_method);
     rt->fault = sim_fault(s, rq->seq);
+    rq->overlap = rt->fault == FAULT_OVERLAP;
     answer_api(s, api, rq, rp, rt);
 }
 

@@ -202,7 +202,7 @@ static void list_batches(struct request *rq, struct reply *rp)
         read_status(rq, rp, batch_statuses, COUNT(batch_statuses), &f.value) < 0)
         return;
     items = page_select(&ds->camps[0].item, sizeof(struct campaign), ds->ncamps, &f, 1,
-                        (size_t)w.offset, (size_t)w.limit, &total);
+                        rq_page_start(rq, (size_t)w.offset), (size_t)w.limit, &total);
     answer_list(rq, rp, items, total, &w);
 }
 
@@ -225,8 +225,8 @@ static void list_contacts(struct request *rq, struct reply *rp)
     if (!c || read_window(rq, rp, &w) < 0 ||
         read_status(rq, rp, contact_statuses, COUNT(contact_statuses), &f.value) < 0)
         return;
-    items = page_select(c->contacts, sizeof(struct record), c->ncontacts, &f, 1, (size_t)w.offset,
-                        (size_t)w.limit, &total);
+    items = page_select(c->contacts, sizeof(struct record), c->ncontacts, &f, 1,
+                        rq_page_start(rq, (size_t)w.offset), (size_t)w.limit, &total);
     answer_list(rq, rp, items, total, &w);
 }
 

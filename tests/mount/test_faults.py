@@ -97,3 +97,29 @@ def test_429_retry_after_is_honoured():
             pages = -(-len(big["contacts"]) // 1000)
             # the campaign list and the pages, plus the refused ones, retried
             assert sim.stats()["providers"]["burki"]["requests"] > 1 + pages
+
+
+@pytest.mark.parametrize("provider", ["altur", "truedy", "koreai"])
+def test_records_repeated_across_pages_appear_once(provider):
+    """A record that the API repeats on the next page (pages shifted while
+    they were read) is one file, with its bytes."""
+    with Sim("--rate-limit", "altur=0", "--rate-limit", "truedy=0", seed=25) as sim:
+        dump = sim.dump(provider)
+        big = max(dump["campaigns"], key=lambda c: len(c["contacts"]))
+        exact = expected_bytes(provider, dump, sim.raw("GET", "/_sim/dump?provider=" + provider)[2]
+                               .decode())
+        want = sorted(os.path.basename(rel) for rel in exact
+                      if rel.startswith(os.path.join("campaigns", big["id"], "contacts") + "/"))
+        with Mount(sim.config_path) as m:
+            os.listdir(m.path(provider, "campaigns"))  # the campaign list, clean
+            sim.reset_stats()
+            sim.set_faults("overlap=1", after=1)  # page 1 clean, every later page shifted
+            contacts = m.path(provider, "campaigns", big["id"], "contacts")
+            names = sorted(os.listdir(contacts))
+            endpoint = "status" if provider == "koreai" else "contacts"
+            assert listing_requests(sim, provider, endpoint) == -(-len(big["contacts"]) // 100)
+            sim.set_faults("")
+            assert names == want
+            for name in names[:150]:
+                with open(os.path.join(contacts, name), "rb") as f:
+                    assert f.read() == exact[os.path.join("campaigns", big["id"], "contacts", name)]

@@ -156,3 +156,23 @@ def test_faults_changed_at_run_time(make_sim):
     status, _, body = s.raw("POST", "/_sim/faults?spec=5xx=1&after=-1")
     assert status == 400
     assert ask(s, "altur")[0] == 200  # a refused change changes nothing
+
+
+def test_overlap_shifts_later_pages_like_an_insertion(make_sim):
+    """overlap=1 after the first page: every later page starts one record
+    early, so paging to the end repeats exactly one record and misses none."""
+    s = make_sim(*NO_LIMITS)
+    big = max(s.dump("altur")["campaigns"], key=lambda c: len(c["contacts"]))
+    want = [r["id"] for r in big["contacts"]]
+    s.set_faults("overlap=1", after=1)
+    got, index = [], 0
+    while True:
+        page = s.json("altur", "GET", f"/campaigns/{big['id']}/contacts",
+                      query={"pageIndex": index, "pageSize": 100})
+        got += [r["id"] for r in page["contacts"]]
+        if not page["pagination"]["has_next"]:
+            break
+        index += 1
+    assert len(got) == len(want) + 1
+    assert sorted(set(got)) == sorted(want)
+    assert got.count(want[99]) == 2  # the last record of the first page, again

@@ -368,6 +368,45 @@ static void test_listing_repeats_and_names(void **state)
     listing_unref(l);
 }
 
+static json_object *phone_page(const char *const *phones, size_t n)
+{
+    json_object *arr = json_object_new_array();
+
+    for (size_t i = 0; i < n; i++) {
+        json_object *rec = json_object_new_object();
+        json_object_object_add(rec, "phoneNumber", json_object_new_string(phones[i]));
+        json_object_object_add(rec, "uniqueId", json_object_new_string(""));
+        json_object_array_add(arr, rec);
+    }
+    return arr;
+}
+
+static void test_shifted_pages_without_ids(void **state)
+{
+    const struct provider *kore = provider_find("koreai");
+    const char *p1[] = {"1", "2", "2", "3"}; /* a real repeat inside a page stays */
+    const char *p2[] = {"2", "3", "4"};      /* the page shifted by two: "2", "3" again */
+    const char *p3[] = {"5", "4"};           /* "4" again, but not at the start: kept */
+    struct listing_builder b;
+    json_object *pages[3] = {phone_page(p1, 4), phone_page(p2, 3), phone_page(p3, 2)};
+    struct listing *l;
+
+    (void)state;
+    listing_builder_init(&b, &kore->contacts, ENTRY_FILE);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(listing_builder_add_page(&b, pages[i]), 0);
+    l = listing_builder_finish(&b);
+    assert_non_null(l);
+    assert_int_equal(l->n, 7); /* 1 2 2~2 3 | 4 | 5 4~2 */
+    assert_non_null(listing_find(l, "2~2.json"));
+    assert_non_null(listing_find(l, "4~2.json"));
+    assert_null(listing_find(l, "3~2.json"));
+    assert_null(listing_find(l, "2~3.json"));
+    listing_unref(l);
+    for (size_t i = 0; i < 3; i++)
+        json_object_put(pages[i]);
+}
+
 static void test_listing_times(void **state)
 {
     const char *ids[] = {"a", "b", "c"};
@@ -402,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_timestamps),
         cmocka_unit_test(test_render_exact),
         cmocka_unit_test(test_listing_repeats_and_names),
+        cmocka_unit_test(test_shifted_pages_without_ids),
         cmocka_unit_test(test_listing_times),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
