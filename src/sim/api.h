@@ -41,6 +41,9 @@ struct reply {
     int retry_after; /* Retry-After seconds, or -1 for none */
 };
 
+/* Whether s is one or more ASCII digits and nothing else. */
+bool is_digits(const char *s);
+
 /* Where a list page starts: offset, or one record earlier under FAULT_OVERLAP. */
 size_t rq_page_start(const struct request *rq, size_t offset);
 

@@ -136,23 +136,12 @@ static void answer_page(struct reply *rp, const char *key, json_object *items, s
     reply_json(rp, 200, o);
 }
 
-static bool is_integer(const char *s)
-{
-    if (!*s)
-        return false;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return false;
-    }
-    return true;
-}
-
 static struct campaign *find_campaign(const struct request *rq, struct reply *rp)
 {
     struct dataset *ds = &rq_world(rq)->ds[SIM_BURKI];
     long i;
 
-    if (!is_integer(rq->cap[0])) {
+    if (!is_digits(rq->cap[0])) {
         unprocessable(rp, "path", "campaign_id");
         return NULL;
     }

@@ -21,10 +21,8 @@ const char *rq_header(const struct request *rq, const char *name)
     return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
 
-static bool all_digits(const char *s)
+bool is_digits(const char *s)
 {
-    if (*s == '-' || *s == '+')
-        s++;
     if (!*s)
         return false;
     for (; *s; s++) {
@@ -32,6 +30,12 @@ static bool all_digits(const char *s)
             return false;
     }
     return true;
+}
+
+/* An optionally signed run of digits. */
+static bool all_digits(const char *s)
+{
+    return is_digits(*s == '-' || *s == '+' ? s + 1 : s);
 }
 
 size_t rq_page_start(const struct request *rq, size_t offset)
