@@ -12,7 +12,6 @@
 #include <time.h>
 
 #include "jwt.h"
-#include "log.h"
 #include "secret.h"
 
 /* Frees a header list after overwriting every line: they hold the credential. */

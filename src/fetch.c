@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "account.h"
-#include "log.h"
 
 struct page_ctx {
     const struct provider *p;

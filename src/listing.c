@@ -166,9 +166,9 @@ int listing_builder_add_record(struct listing_builder *b, json_object *rec)
     return 0;
 }
 
-static bool same_record(const struct listing_entry *a, const struct listing_entry *b)
+static bool same_bytes(const struct listing_entry *a, const struct listing_entry *b)
 {
-    return a->len == b->len && memcmp(a->bytes, b->bytes, a->len) == 0;
+    return a->len == b->len && (a->len == 0 || memcmp(a->bytes, b->bytes, a->len) == 0);
 }
 
 /* Length of the longest run at the start of the page [start, n) that
@@ -179,7 +179,7 @@ static size_t repeated_run(const struct listing_builder *b, size_t prev, size_t 
 
     for (size_t j = most; j > 0; j--) {
         size_t k = 0;
-        while (k < j && same_record(&b->items[start - j + k], &b->items[start + k]))
+        while (k < j && same_bytes(&b->items[start - j + k], &b->items[start + k]))
             k++;
         if (k == j)
             return j;
@@ -370,11 +370,6 @@ const struct listing_entry *listing_find(const struct listing *l, const char *na
     if (!l || l->n == 0)
         return NULL;
     return bsearch(&key, l->entries, l->n, sizeof(key), entry_cmp);
-}
-
-static bool same_bytes(const struct listing_entry *a, const struct listing_entry *b)
-{
-    return a->len == b->len && (a->len == 0 || memcmp(a->bytes, b->bytes, a->len) == 0);
 }
 
 void listing_carry_times(struct listing *fresh, const struct listing *old, time_t now)
