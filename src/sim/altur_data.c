@@ -324,7 +324,7 @@ static json_object *make_call(struct rng *r, size_t i, size_t n, long long from,
 }
 
 static int gen_contacts(struct world *w, struct dataset *ds, size_t camp, long long created,
-                        long long *next_id)
+                        long long first_id)
 {
     struct campaign *c = &ds->camps[camp];
     size_t n = data_contacts_for(&w->opts, camp, ALTUR_BIG);
@@ -335,7 +335,7 @@ static int gen_contacts(struct world *w, struct dataset *ds, size_t camp, long l
         return -1;
     for (size_t i = 0; i < n; i++) {
         struct rng r;
-        long long id = (*next_id)++;
+        long long id = data_contact_id(&w->opts, first_id, camp, i, ALTUR_BIG);
         rng_init(&r, w->opts.seed, STREAM_CONTACT + SIM_ALTUR, (uint64_t)camp << 24 | i);
         if (record_set(&c->contacts[i], contact_obj(&r, id, created, w->now)) < 0)
             return -1;
@@ -369,11 +369,11 @@ static int gen_calls(struct world *w, struct dataset *ds, size_t camp, long long
 static int altur_generate(struct world *w, struct dataset *ds)
 {
     struct rng base;
-    long long first_id, next_contact;
+    long long first_id, first_contact;
 
     rng_init(&base, w->opts.seed, STREAM_CAMPAIGN + SIM_ALTUR, 1u << 30);
     first_id = rng_range(&base, 1000, 8999);
-    next_contact = rng_range(&base, 20000, 90000) * 10;
+    first_contact = rng_range(&base, 20000, 90000) * 10;
     if (dataset_alloc(ds, w->opts.campaigns) < 0)
         return -1;
     for (size_t i = 0; i < ds->ncamps; i++) {
@@ -387,7 +387,7 @@ static int altur_generate(struct world *w, struct dataset *ds)
         if (dataset_set_campaign_id(ds, i, text) < 0 ||
             record_set(&ds->camps[i].item, json_object_get(o)) < 0 ||
             record_set(&ds->camps[i].detail, o) < 0 ||
-            gen_contacts(w, ds, i, created, &next_contact) < 0 || gen_calls(w, ds, i, created) < 0)
+            gen_contacts(w, ds, i, created, first_contact) < 0 || gen_calls(w, ds, i, created) < 0)
             return -1;
     }
     return 0;

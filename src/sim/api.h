@@ -24,6 +24,7 @@ struct request {
     struct MHD_Connection *conn;
     const char *method;
     const char *url;                      /* the whole path */
+    const char *target;                   /* path and query as sent (not decoded) */
     const char *rel;                      /* the path after the provider's prefix */
     char cap[REQ_MAX_CAPS][REQ_CAP_SIZE]; /* the '*' segments of the endpoint pattern */
     const char *body;                     /* request body (NUL terminated), "" if none */

@@ -199,7 +199,7 @@ static json_object *execution_obj(struct rng *r, long long id, json_object *cont
 }
 
 struct gen_state {
-    long long next_contact, next_execution;
+    long long first_contact, next_execution;
 };
 
 static int gen_contacts(struct world *w, struct dataset *ds, size_t camp, long long created,
@@ -214,7 +214,8 @@ static int gen_contacts(struct world *w, struct dataset *ds, size_t camp, long l
     for (size_t i = 0; i < n; i++) {
         struct rng r;
         rng_init(&r, w->opts.seed, STREAM_CONTACT + SIM_BURKI, (uint64_t)camp << 24 | i);
-        if (record_set(&c->contacts[i], contact_obj(&r, g->next_contact++, created, w->now, t)) < 0)
+        long long id = data_contact_id(&w->opts, g->first_contact, camp, i, BURKI_BIG);
+        if (record_set(&c->contacts[i], contact_obj(&r, id, created, w->now, t)) < 0)
             return -1;
         c->ncontacts++;
     }
@@ -272,7 +273,7 @@ static int burki_generate(struct world *w, struct dataset *ds)
 
     rng_init(&base, w->opts.seed, STREAM_CAMPAIGN + SIM_BURKI, 1u << 30);
     first_id = rng_range(&base, 10, 499);
-    g.next_contact = rng_range(&base, 100, 999) * 100;
+    g.first_contact = rng_range(&base, 100, 999) * 100;
     g.next_execution = rng_range(&base, 1000, 9999) * 10;
     if (dataset_alloc(ds, w->opts.campaigns) < 0)
         return -1;

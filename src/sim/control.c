@@ -1,7 +1,8 @@
 /**
  * @file control.c
- * /_sim/ endpoints: advancing the world, request counters, and the ground
- * truth dump (every record exactly as the API serves it).
+ * /_sim/ endpoints: advancing the world, request counters, the ground
+ * truth dump (every record exactly as the API serves it), runtime faults,
+ * and holding requests back.
  */
 #include "control.h"
 
@@ -97,7 +98,10 @@ static void dump(struct request *rq, struct reply *rp)
 
 static void stats(struct request *rq, struct reply *rp)
 {
-    reply_json(rp, 200, stats_json(&rq->sim->stats));
+    json_object *o = stats_json(&rq->sim->stats);
+
+    jadd_int(o, "held", (long long)hold_count(&rq->sim->holds));
+    reply_json(rp, 200, o);
 }
 
 static void reset_stats(struct request *rq, struct reply *rp)
@@ -135,13 +139,52 @@ static void faults(struct request *rq, struct reply *rp)
     reply_json(rp, 200, o);
 }
 
+/* POST /_sim/hold?match=S&count=K: hold the next K (default: all) API
+ * requests whose "METHOD target[ body]" contains S. */
+static void hold(struct request *rq, struct reply *rp)
+{
+    const char *match = rq_query(rq, "match");
+    json_object *o;
+    long count;
+
+    if (!match || !*match) {
+        control_error(rp, 400, "match must be a non-empty substring of \"METHOD /path?query\"");
+        return;
+    }
+    if (rq_query_int(rq, "count", 1, 1000000000, -1, &count) > QINT_OK) {
+        control_error(rp, 400, "count must be an integer between 1 and 1000000000");
+        return;
+    }
+    if (hold_add(&rq->sim->holds, match, count) < 0) {
+        control_error(rp, 500, "out of memory");
+        return;
+    }
+    o = json_object_new_object();
+    jadd_str(o, "hold", match);
+    if (count < 0)
+        jadd_null(o, "count");
+    else
+        jadd_int(o, "count", count);
+    reply_json(rp, 200, o);
+}
+
+/* POST /_sim/release[?match=S]: the held requests go on; the rules go. */
+static void release(struct request *rq, struct reply *rp)
+{
+    json_object *o = json_object_new_object();
+
+    jadd_int(o, "released", (long long)hold_release(&rq->sim->holds, rq_query(rq, "match")));
+    reply_json(rp, 200, o);
+}
+
 static const struct {
     const char *method, *path;
     void (*fn)(struct request *, struct reply *);
 } routes[] = {
     {"POST", "/_sim/advance", advance},         {"GET", "/_sim/stats", stats},
     {"POST", "/_sim/reset-stats", reset_stats}, {"GET", "/_sim/dump", dump},
-    {"POST", "/_sim/faults", faults},
+    {"POST", "/_sim/faults", faults},           {"POST", "/_sim/hold", hold},
+    {"POST", "/_sim/release", release},
 };
 
 void control_handle(struct request *rq, struct reply *rp)

@@ -2,7 +2,8 @@
  * @file control.h
  * The /_sim/ control endpoints (never faulted, never counted, no auth):
  * POST /_sim/advance?n=K, GET /_sim/stats, POST /_sim/reset-stats,
- * GET /_sim/dump?provider=P.
+ * GET /_sim/dump?provider=P, POST /_sim/faults?spec=SPEC&after=N,
+ * POST /_sim/hold?match=S&count=K, POST /_sim/release?match=S.
  */
 #ifndef CAMPAIGNFS_SIM_CONTROL_H
 #define CAMPAIGNFS_SIM_CONTROL_H

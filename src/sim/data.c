@@ -30,7 +30,21 @@ size_t data_contacts_for(const struct data_opts *o, size_t camp, size_t big)
 {
     if (camp == 0)
         return 0;
-    return camp == 1 ? big : o->contacts;
+    if (camp == 1)
+        return o->big ? o->big : big;
+    return o->contacts;
+}
+
+long long data_contact_id(const struct data_opts *o, long long first, size_t camp, size_t i,
+                          size_t big)
+{
+    size_t before; /* ids taken before this one */
+
+    if (camp == 1 && i >= big) /* after every campaign's ids at the default sizes */
+        before = big + (o->campaigns - 2) * o->contacts + (i - big);
+    else
+        before = (camp <= 1 ? 0 : big + (camp - 2) * o->contacts) + i;
+    return first + (long long)before;
 }
 
 size_t data_calls_for(const struct data_opts *o, size_t camp, size_t ncontacts)

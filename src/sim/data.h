@@ -56,6 +56,7 @@ struct data_opts {
     size_t campaigns; /* per provider */
     size_t contacts;  /* per ordinary campaign */
     size_t calls;     /* per ordinary non-empty campaign */
+    size_t big;       /* contacts of campaign #2; 0: the provider's default */
 };
 
 struct world {
@@ -95,9 +96,17 @@ enum rng_stream {
 int world_init(struct world *w, const struct data_opts *opts);
 void world_free(struct world *w);
 
-/* How many contacts / calls campaign index camp gets. */
+/* How many contacts / calls campaign index camp gets; big is the
+ * provider's default size of campaign #2. */
 size_t data_contacts_for(const struct data_opts *o, size_t camp, size_t big);
 size_t data_calls_for(const struct data_opts *o, size_t camp, size_t ncontacts);
+/* The id of contact i of campaign camp where a provider numbers contacts
+ * in sequence from first across campaigns (Altur, Burki), big being its
+ * default size of campaign #2.  Contacts of campaign #2 beyond big are
+ * numbered after every other campaign's, so that the size of campaign #2
+ * changes no other campaign's ids. */
+long long data_contact_id(const struct data_opts *o, long long first, size_t camp, size_t i,
+                          size_t big);
 
 /* Allocates ds->camps (n zeroed campaigns) and the indexes.  0 or -1. */
 int dataset_alloc(struct dataset *ds, size_t n);

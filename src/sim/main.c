@@ -32,6 +32,8 @@ static const char usage_text[] =
     "  --campaigns N          campaigns per provider (default 4, at least 1)\n"
     "  --contacts N           contacts per ordinary campaign (default 25)\n"
     "  --calls N              calls per ordinary non-empty campaign (default 10)\n"
+    "  --big-contacts N       contacts of campaign #2 of every provider (1 to 1000000;\n"
+    "                         default 1003, Burki 10007)\n"
     "  --latency-ms N         add N ms to every API response (default 0)\n"
     "  --rate-limit P=RATE    per-key limit for provider P (altur, burki, truedy,\n"
     "                         koreai): N/s, N/min, or 0 for none; repeatable.\n"
@@ -48,7 +50,8 @@ static const char usage_text[] =
     "pages of contacts at the largest page size.  Control endpoints (no auth, never\n"
     "faulted or counted): POST /_sim/advance?n=K, GET /_sim/stats,\n"
     "POST /_sim/reset-stats, GET /_sim/dump?provider=P,\n"
-    "POST /_sim/faults?spec=SPEC&after=N.  See campaignfs-sim(1).\n";
+    "POST /_sim/faults?spec=SPEC&after=N, POST /_sim/hold?match=TEXT&count=K,\n"
+    "POST /_sim/release?match=TEXT.  See campaignfs-sim(1).\n";
 
 enum opt_id {
     OPT_LISTEN = 256,
@@ -58,6 +61,7 @@ enum opt_id {
     OPT_CAMPAIGNS,
     OPT_CONTACTS,
     OPT_CALLS,
+    OPT_BIG_CONTACTS,
     OPT_LATENCY,
     OPT_RATE,
     OPT_FAULTS,
@@ -72,6 +76,7 @@ static const struct option long_opts[] = {
     {"campaigns", required_argument, NULL, OPT_CAMPAIGNS},
     {"contacts", required_argument, NULL, OPT_CONTACTS},
     {"calls", required_argument, NULL, OPT_CALLS},
+    {"big-contacts", required_argument, NULL, OPT_BIG_CONTACTS},
     {"latency-ms", required_argument, NULL, OPT_LATENCY},
     {"rate-limit", required_argument, NULL, OPT_RATE},
     {"faults", required_argument, NULL, OPT_FAULTS},
@@ -100,6 +105,17 @@ static unsigned long long number(const char *opt, const char *text, unsigned lon
         snprintf(msg, sizeof(msg), "'%.64s' is not a whole number between 0 and %llu", text, max);
         bad_option(opt, msg);
     }
+    return v;
+}
+
+/* A number from 1 to max; why names what a 0 would lack. */
+static unsigned long long positive(const char *opt, const char *text, unsigned long long max,
+                                   const char *why)
+{
+    unsigned long long v = number(opt, text, max);
+
+    if (v < 1)
+        bad_option(opt, why);
     return v;
 }
 
@@ -168,15 +184,17 @@ static void parse_value(struct sim_options *o, int id, const char *arg)
         o->data.seed = number("seed", arg, UINT64_MAX);
         break;
     case OPT_CAMPAIGNS:
-        o->data.campaigns = number("campaigns", arg, 10000);
-        if (o->data.campaigns < 1)
-            bad_option("campaigns", "at least 1 campaign is needed");
+        o->data.campaigns = positive("campaigns", arg, 10000, "at least 1 campaign is needed");
         break;
     case OPT_CONTACTS:
         o->data.contacts = number("contacts", arg, 1000000);
         break;
     case OPT_CALLS:
         o->data.calls = number("calls", arg, 1000000);
+        break;
+    case OPT_BIG_CONTACTS:
+        o->data.big =
+            positive("big-contacts", arg, 1000000, "campaign #2 needs at least 1 contact");
         break;
     case OPT_LATENCY:
         o->latency_ms = (long)number("latency-ms", arg, 600000);

@@ -1,9 +1,10 @@
 /**
  * @file server.c
  * The HTTP side: one libmicrohttpd daemon, a thread per connection (so a
- * slow answer never stalls the others).  Each API request gets a sequence
- * number, is routed to its provider by path prefix and to an endpoint by
- * pattern, may be given a fault, is authenticated and rate limited, is
+ * slow answer never stalls the others).  Each API request is routed to its
+ * provider by path prefix and to an endpoint by pattern (from then on it
+ * counts as in flight), may be held by a /_sim/hold rule, gets a sequence
+ * number, may be given a fault, is authenticated and rate limited, is
  * answered by its handler under the world's read lock, waits the
  * configured latency, and is counted.  /_sim/ goes to control.c untouched.
  */
@@ -27,9 +28,11 @@
 const struct api *const sim_apis[SIM_NPROV] = {&altur_api, &burki_api, &truedy_api, &koreai_api};
 
 struct conn_ctx {
+    char *uri; /* the request target as sent */
     char *body;
     size_t len, cap;
     bool too_big;
+    bool started; /* the access handler has seen the request */
 };
 
 /* What the dispatcher learned about a request, for counting and faults. */
@@ -38,15 +41,8 @@ struct routing {
     int endpoint; /* -1: no endpoint matched */
     bool wrong_method;
     enum fault fault;
+    bool held; /* by a /_sim/hold rule */
 };
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    while (ms > 0 && nanosleep(&ts, &ts) != 0) {
-    }
-}
 
 static double wall_now(void)
 {
@@ -162,25 +158,55 @@ static void answer_unrouted(struct reply *rp)
     reply_json(rp, 404, o);
 }
 
-static void dispatch(struct sim *s, struct request *rq, struct reply *rp, struct routing *rt)
+static void route(struct request *rq, struct routing *rt)
 {
-    const struct api *api;
-
-    rq->seq = atomic_fetch_add(&s->seq, 1);
     rt->prov = find_provider(rq->url);
     rt->endpoint = -1;
     rt->wrong_method = false;
     rt->fault = FAULT_NONE;
+    if (rt->prov < 0)
+        return;
+    rq->rel = rq->url + strlen(sim_apis[rt->prov]->prefix);
+    rt->endpoint = find_endpoint(sim_apis[rt->prov], rq, &rt->wrong_method);
+}
+
+/* Numbers a routed request, decides its fault and answers it. */
+static void dispatch(struct sim *s, struct request *rq, struct reply *rp, struct routing *rt)
+{
+    rq->seq = atomic_fetch_add(&s->seq, 1);
     if (rt->prov < 0) {
         answer_unrouted(rp);
         return;
     }
-    api = sim_apis[rt->prov];
-    rq->rel = rq->url + strlen(api->prefix);
-    rt->endpoint = find_endpoint(api, rq, &rt->wrong_method);
     rt->fault = sim_fault(s, rq->seq);
     rq->overlap = rt->fault == FAULT_OVERLAP;
-    answer_api(s, api, rq, rp, rt);
+    answer_api(s, sim_apis[rt->prov], rq, rp, rt);
+}
+
+/* Waits while a /_sim/hold rule holds "METHOD target[ body]". */
+static bool hold_request(struct sim *s, const struct request *rq)
+{
+    char *text = NULL;
+    bool held;
+
+    if (!hold_active(&s->holds))
+        return false;
+    if (asprintf(&text, "%s %s%s%s", rq->method, rq->target, rq->body_len ? " " : "", rq->body) < 0)
+        return false;
+    held = hold_wait(&s->holds, text);
+    free(text);
+    return held;
+}
+
+static void serve_api(struct sim *s, struct request *rq, struct reply *rp, struct routing *rt)
+{
+    route(rq, rt);
+    if (rt->prov >= 0)
+        stats_enter(&s->stats, rt->prov);
+    rt->held = hold_request(s, rq);
+    dispatch(s, rq, rp, rt);
+    hold_sleep_ms(&s->holds, s->opt.latency_ms + (rt->fault == FAULT_SLOW ? s->opt.slow_ms : 0));
+    stats_count(&s->stats, rt->prov, rt->endpoint);
 }
 
 /* ---- responses, with the body-level faults ---- */
@@ -312,6 +338,7 @@ static enum MHD_Result serve(struct sim *s, struct MHD_Connection *conn, const c
                          .conn = conn,
                          .method = method,
                          .url = url,
+                         .target = ctx->uri ? ctx->uri : url,
                          .rel = url,
                          .body = ctx->body ? ctx->body : "",
                          .body_len = ctx->len,
@@ -320,18 +347,17 @@ static enum MHD_Result serve(struct sim *s, struct MHD_Connection *conn, const c
     struct routing rt = {.prov = -1, .endpoint = -1};
     enum MHD_Result ret;
 
-    if (strncmp(url, CONTROL_PREFIX, strlen(CONTROL_PREFIX)) == 0) {
+    if (strncmp(url, CONTROL_PREFIX, strlen(CONTROL_PREFIX)) == 0)
         control_handle(&rq, &rp);
-    } else {
-        dispatch(s, &rq, &rp, &rt);
-        sleep_ms(s->opt.latency_ms + (rt.fault == FAULT_SLOW ? s->opt.slow_ms : 0));
-        stats_count(&s->stats, rt.prov, rt.endpoint);
-    }
+    else
+        serve_api(s, &rq, &rp, &rt);
     if (s->opt.verbose)
-        log_info("%s %s -> %d%s%s", method, url, rp.status, rt.fault ? " fault=" : "",
-                 rt.fault ? fault_name(rt.fault) : "");
+        log_info("%s %s -> %d%s%s%s", method, url, rp.status, rt.fault ? " fault=" : "",
+                 rt.fault ? fault_name(rt.fault) : "", rt.held ? " (was held)" : "");
     ret = send_reply(s, &rq, &rp, rt.fault);
     reply_free(&rp);
+    if (rt.prov >= 0)
+        stats_leave(&s->stats, rt.prov);
     return ret;
 }
 
@@ -342,10 +368,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct conn_ctx *ctx = *con_cls;
 
     (void)version;
-    if (!ctx) {
-        ctx = calloc(1, sizeof(*ctx));
-        *con_cls = ctx;
-        return ctx ? MHD_YES : MHD_NO;
+    if (!ctx)
+        return MHD_NO;
+    if (!ctx->started) {
+        ctx->started = true;
+        return MHD_YES;
     }
     if (*upload_size) {
         if (collect_body(ctx, upload_data, *upload_size) < 0)
@@ -356,6 +383,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return serve(cls, conn, url, method, ctx);
 }
 
+/* Called once per request before its URI is parsed: the request's context,
+ * with the target exactly as sent (for the hold rules). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct conn_ctx *ctx = calloc(1, sizeof(*ctx));
+
+    (void)cls;
+    (void)conn;
+    if (ctx)
+        ctx->uri = strdup(uri);
+    return ctx;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -364,8 +404,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)cls;
     (void)conn;
     (void)toe;
-    if (ctx)
+    if (ctx) {
+        free(ctx->uri);
         free(ctx->body);
+    }
     free(ctx);
     *con_cls = NULL;
 }
@@ -418,9 +460,9 @@ static int start_daemon(struct sim *s)
     }
     s->daemon = MHD_start_daemon(
         flags | (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_THREAD_STACK_SIZE,
+        (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)120, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_THREAD_STACK_SIZE,
         (size_t)(1 << 20), MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
     if (!s->daemon) {
         fprintf(stderr, "campaignfs-sim: cannot listen on %s:%u (in use or not allowed)\n",
@@ -460,14 +502,20 @@ int sim_start(struct sim *s)
     s->faults_from = 0;
     stats_reset(&s->stats);
     creds_generate(&s->creds, s->opt.data.seed);
+    if (holds_init(&s->holds) < 0) {
+        fprintf(stderr, "campaignfs-sim: cannot create a lock\n");
+        return -1;
+    }
     if (world_init(&s->world, &s->opt.data) < 0) {
         fprintf(stderr, "campaignfs-sim: out of memory building the dataset\n");
+        holds_destroy(&s->holds);
         return -1;
     }
     limiter_init(&s->limiter, s->opt.rate);
     if (start_daemon(s) < 0) {
         limiter_destroy(&s->limiter);
         world_free(&s->world);
+        holds_destroy(&s->holds);
         return -1;
     }
     return 0;
@@ -475,10 +523,13 @@ int sim_start(struct sim *s)
 
 void sim_stop(struct sim *s)
 {
+    /* Held and sleeping requests go on now, so their threads can be joined. */
+    hold_stop(&s->holds);
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
     limiter_destroy(&s->limiter);
     world_free(&s->world);
+    holds_destroy(&s->holds);
     pthread_mutex_destroy(&s->faults_lock);
 }

@@ -9,6 +9,7 @@
 #include "creds.h"
 #include "data.h"
 #include "faults.h"
+#include "hold.h"
 #include "ratelimit.h"
 #include "stats.h"
 
@@ -40,6 +41,7 @@ struct sim {
     pthread_mutex_t faults_lock;
     struct fault_spec faults;
     unsigned long faults_from; /* requests numbered below this get none */
+    struct holds holds;        /* POST /_sim/hold rules, held requests, sleeps */
     struct MHD_Daemon *daemon;
     unsigned port; /* the port actually bound */
 };

@@ -6,6 +6,45 @@
 
 #include "jsonx.h"
 
+static uint64_t flight_now(uint64_t word)
+{
+    return word & 0xffffffffU;
+}
+
+static uint64_t flight_max(uint64_t word)
+{
+    return word >> 32;
+}
+
+static uint64_t flight_word(uint64_t now, uint64_t max)
+{
+    return max << 32 | now;
+}
+
+void stats_enter(struct stats *s, int prov)
+{
+    uint64_t word = atomic_load(&s->flight[prov]), next;
+
+    do {
+        uint64_t now = flight_now(word) + 1;
+        next = flight_word(now, now > flight_max(word) ? now : flight_max(word));
+    } while (!atomic_compare_exchange_weak(&s->flight[prov], &word, next));
+}
+
+void stats_leave(struct stats *s, int prov)
+{
+    atomic_fetch_sub(&s->flight[prov], 1); /* the low half, at least 1 */
+}
+
+static void flight_reset(struct stats *s, int prov)
+{
+    uint64_t word = atomic_load(&s->flight[prov]);
+
+    while (!atomic_compare_exchange_weak(&s->flight[prov], &word,
+                                         flight_word(flight_now(word), flight_now(word)))) {
+    }
+}
+
 void stats_reset(struct stats *s)
 {
     atomic_store(&s->total, 0);
@@ -13,6 +52,7 @@ void stats_reset(struct stats *s)
     for (int p = 0; p < SIM_NPROV; p++) {
         for (int e = 0; e <= STATS_MAX_ENDPOINTS; e++)
             atomic_store(&s->counts[p][e], 0);
+        flight_reset(s, p);
     }
 }
 
@@ -31,6 +71,7 @@ static json_object *provider_json(struct stats *s, int p)
     const struct api *api = sim_apis[p];
     json_object *o = json_object_new_object(), *eps = json_object_new_object();
     unsigned long sum = 0, other = atomic_load(&s->counts[p][STATS_MAX_ENDPOINTS]);
+    uint64_t flight = atomic_load(&s->flight[p]);
 
     for (size_t e = 0; e < api->nendpoints; e++) {
         unsigned long n = atomic_load(&s->counts[p][e]);
@@ -40,6 +81,8 @@ static json_object *provider_json(struct stats *s, int p)
     if (other)
         jadd_int(eps, "(unmatched)", (long long)other);
     jadd_int(o, "requests", (long long)(sum + other));
+    jadd_int(o, "in_flight", (long long)flight_now(flight));
+    jadd_int(o, "max_in_flight", (long long)flight_max(flight));
     jadd(o, "endpoints", eps);
     return o;
 }

@@ -2,7 +2,9 @@
  * @file stats.h
  * Request counters for /_sim/stats: every API request answered (faults,
  * 401s, 404s and 429s included), per provider and endpoint template;
- * /_sim/ requests are never counted.  Lock-free (atomics).
+ * /_sim/ requests are never counted; and per provider how many of its
+ * requests are being answered now and the most at once.  Lock-free
+ * (atomics).
  */
 #ifndef CAMPAIGNFS_SIM_STATS_H
 #define CAMPAIGNFS_SIM_STATS_H
@@ -10,14 +12,22 @@
 #include "api.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 
 struct stats {
     atomic_ulong total;
     atomic_ulong unrouted;                                   /* under no provider's prefix */
     atomic_ulong counts[SIM_NPROV][STATS_MAX_ENDPOINTS + 1]; /* last: no endpoint matched */
+    /* In flight now (low 32 bits) and the most at once (high 32 bits), in
+     * one word so that entering and resetting the maximum stay exact. */
+    _Atomic uint64_t flight[SIM_NPROV];
 };
 
+/* Zeroes the counters; the maxima in flight become the numbers in flight. */
 void stats_reset(struct stats *s);
+/* A request of provider prov starts / stops being answered. */
+void stats_enter(struct stats *s, int prov);
+void stats_leave(struct stats *s, int prov);
 /* Counts one request; prov -1 = under no prefix, endpoint -1 = no
  * endpoint of that provider matched. */
 void stats_count(struct stats *s, int prov, int endpoint);

@@ -18,6 +18,9 @@ Stable API::
                                             query={"pageSize": 10})
         data = sim.json("truedy", "GET", "/batch-calls")        # asserts 2xx
         sim.stats(); sim.reset_stats(); sim.advance(5); sim.dump("burki")
+        sim.set_faults("5xx=1", after=3)
+        sim.hold("pageIndex=3", count=1)  # {"hold": "pageIndex=3", "count": 1}
+        sim.release()                     # {"released": n}; release("pageIndex=3")
         status, headers, body = sim.raw("GET", "/_sim/dump?provider=altur")
         sim.auth_headers("koreai")  # the headers request() adds for a provider
         sim.stderr_text() # what the simulator wrote to stderr so far (stdout_text too)
@@ -46,8 +49,20 @@ koreai_token(secret=None, app_id=None, claims=None) builds a Kore.ai JWT
 
 raw(method, path, body=None, headers=None) sends one request as is (no
 prefix, no auth) and returns (status, headers, body_bytes); stats(),
-reset_stats(), advance(n) and dump(provider) call the /_sim/ endpoints and
-return their decoded JSON (asserting 200).
+reset_stats(), advance(n), dump(provider), set_faults(spec, after=0),
+hold(match, count=None) and release(match=None) call the /_sim/ endpoints
+and return their decoded JSON (asserting 200).
+
+hold(match, count=None): from now on, API requests whose text "METHOD
+/path?query" (the path with the provider's prefix and the query exactly as
+sent; for a request with a body, a space and the body follow, so a Kore.ai
+page can be matched by '"page": 2') contains match are not answered until
+released; count=K holds only the next K such requests.  Held requests count
+as in flight and in stats()["held"].  release(match=None) lets every held
+request be answered normally (faults and latency as usual) and removes the
+hold rules; with match, only the rules added with that exact match text and
+the requests they hold.  A held request goes on by itself after 120 s or
+when the simulator stops.  Send the held request from a thread.
 
 Helpers: read_config(text) parses a campaignfs INI into {section: {k: v}};
 hs256_jwt(claims, secret) signs a JWT; sim_binary() is $CAMPAIGNFS_SIM.
@@ -298,3 +313,22 @@ class Sim:
         """Faults `spec` ("" = none) from the API request after the next `after`."""
         q = urllib.parse.urlencode({"spec": spec, "after": int(after)})
         return self.control("POST", f"/_sim/faults?{q}")
+
+    def hold(self, match, count=None):
+        """Holds the next `count` (None: all) API requests whose "METHOD
+        /path?query[ body]" contains `match`: {"hold": match, "count": count}."""
+        q = {"match": match}
+        if count is not None:
+            q["count"] = int(count)
+        return self.control("POST", "/_sim/hold?" + _query(q))
+
+    def release(self, match=None):
+        """Answers the held requests (only those of the rules added with
+        `match`, if given) and removes the rules: {"released": n}."""
+        return self.control("POST", "/_sim/release" + ("" if match is None else
+                                                       "?" + _query({"match": match})))
+
+
+def _query(params):
+    """A query string with spaces as %20 (not +), for texts such as '"page": 2'."""
+    return urllib.parse.urlencode(params, quote_via=urllib.parse.quote)

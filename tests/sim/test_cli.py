@@ -1,6 +1,6 @@
 """The command line: --help/--version, bad values (exit 2, one line naming
 the option), --port-file, --config-out, the listening line, --listen,
---seed/--campaigns/--contacts/--calls, --latency-ms, concurrency and a
+--seed/--campaigns/--contacts/--calls/--big-contacts, --latency-ms, concurrency and a
 clean exit on SIGTERM."""
 
 import os
@@ -17,8 +17,8 @@ from campaignfs_sim import Sim, read_config, sim_binary
 from conftest import NO_LIMITS
 
 OPTIONS = ["--listen", "--port-file", "--config-out", "--seed", "--campaigns", "--contacts",
-           "--calls", "--latency-ms", "--rate-limit", "--faults", "--slow-ms", "--verbose",
-           "--help", "--version"]
+           "--calls", "--big-contacts", "--latency-ms", "--rate-limit", "--faults", "--slow-ms",
+           "--verbose", "--help", "--version"]
 
 
 def run(*args, timeout=20):
@@ -40,6 +40,11 @@ def test_help_and_version():
     (["--campaigns", "0"], "--campaigns"),
     (["--contacts", "-5"], "--contacts"),
     (["--calls", "1e3"], "--calls"),
+    (["--big-contacts", "0"], "--big-contacts"),
+    (["--big-contacts", "1000001"], "--big-contacts"),
+    (["--big-contacts", "-3"], "--big-contacts"),
+    (["--big-contacts", "many"], "--big-contacts"),
+    (["--big-contacts", ""], "--big-contacts"),
     (["--latency-ms", "soon"], "--latency-ms"),
     (["--slow-ms", ""], "--slow-ms"),
     (["--listen", "localhost"], "--listen"),

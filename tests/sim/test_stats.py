@@ -1,8 +1,12 @@
 """GET /_sim/stats counts every API request answered (faults, 401, 404, 429
 included) per provider and endpoint template; /_sim/ is never counted;
-POST /_sim/reset-stats zeroes the counters."""
+POST /_sim/reset-stats zeroes the counters.  Per provider, in_flight and
+max_in_flight count the requests being answered at once (latency and holds
+included)."""
 
 import json
+import threading
+import time
 
 from conftest import NO_LIMITS
 
@@ -72,3 +76,85 @@ def test_control_errors(sim):
     status, _, body = sim.raw("GET", "/_sim/dump?provider=acme")
     assert status == 400
     assert sim.raw("GET", "/_sim/dump")[0] == 400
+
+
+# ---- in flight ----
+
+def flight(stats, provider):
+    p = stats["providers"][provider]
+    return p["in_flight"], p["max_in_flight"]
+
+
+def wait_for(cond, what, timeout=20):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def parallel(n, fn):
+    """Runs fn() in n threads started together; returns the threads (running)."""
+    barrier = threading.Barrier(n)
+    results = []
+
+    def run():
+        barrier.wait()
+        results.append(fn())
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    return threads, results
+
+
+def test_in_flight_counts_parallel_requests(make_sim):
+    n = 8
+    s = make_sim("--latency-ms", "2000", *NO_LIMITS)
+    assert flight(s.stats(), "burki") == (0, 0)
+    # started together, all n wait out the latency at the same time
+    threads, results = parallel(n, lambda: s.request("burki", "GET", "/campaigns/")[0])
+    for t in threads:
+        t.join(timeout=60)
+    assert results == [200] * n
+    st = s.stats()
+    assert flight(st, "burki") == (0, n)
+    for p in ("altur", "truedy", "koreai"):
+        assert flight(st, p) == (0, 0), p
+    # another provider's requests are counted on their own
+    threads, results = parallel(3, lambda: s.request("altur", "GET", "/campaigns")[0])
+    for t in threads:
+        t.join(timeout=60)
+    assert results == [200] * 3
+    assert flight(s.stats(), "altur") == (0, 3)
+    assert flight(s.stats(), "burki") == (0, n)
+
+
+def test_sequential_requests_and_reset(make_sim):
+    s = make_sim("--latency-ms", "20", *NO_LIMITS)
+    s.reset_stats()
+    for _ in range(5):
+        s.request("truedy", "GET", "/batch-calls")
+        s.request("truedy", "GET", "/no/such/endpoint")   # counted too: routed to Truedy
+        s.request("truedy", "GET", "/batch-calls", auth=False)  # and its 401
+    assert flight(s.stats(), "truedy") == (0, 1)
+    assert s.stats()["providers"]["truedy"]["requests"] == 15
+    s.reset_stats()
+    assert flight(s.stats(), "truedy") == (0, 0)
+
+
+def test_reset_keeps_what_is_in_flight(make_sim):
+    s = make_sim(*NO_LIMITS)
+    s.hold("/batch-calls")
+    threads, results = parallel(2, lambda: s.request("truedy", "GET", "/batch-calls")[0])
+    wait_for(lambda: s.stats()["held"] == 2, "two held requests")
+    assert flight(s.stats(), "truedy") == (2, 2)
+    # reset-stats: the maximum becomes what is in flight now, not 0
+    s.reset_stats()
+    assert flight(s.stats(), "truedy") == (2, 2)
+    assert s.release() == {"released": 2}
+    for t in threads:
+        t.join(timeout=30)
+    assert results == [200, 200]
+    assert flight(s.stats(), "truedy") == (0, 2)
+    s.reset_stats()
+    assert flight(s.stats(), "truedy") == (0, 0)
