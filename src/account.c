@@ -1,11 +1,11 @@
 /**
  * @file account.c
  * Account set-up: credentials to headers (the secret lives only in the
- * header list, in memory), the rate bucket and the pool of curl handles
- * that share one connection cache per account.
+ * header list, in memory), the rate bucket and the concurrency limit.
  */
 #include "account.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,42 +112,16 @@ static struct curl_slist *post_headers(const struct curl_slist *headers)
     return curl_slist_append(out, "Content-Type: application/json");
 }
 
-static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *userp)
+/* The bucket bursts at most half a second's worth, so that the jitter of
+ * the network between campaignfs and the provider never lets a burst
+ * arrive faster than the provider's own bucket refills.  A limit that
+ * leaves no burst at all (below 2/s, such as Truedy's 100/min, which it
+ * counts in fixed windows) is kept 2 % under, for the same reason. */
+static void bucket_init(struct rate_bucket *b, double rate)
 {
-    struct account *a = userp;
-    (void)h;
-    (void)access;
-    pthread_mutex_lock(&a->share_locks[data]);
-}
-
-static void share_unlock(CURL *h, curl_lock_data data, void *userp)
-{
-    struct account *a = userp;
-    (void)h;
-    pthread_mutex_unlock(&a->share_locks[data]);
-}
-
-static int pool_init(struct account *a, int size)
-{
-    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-        pthread_mutex_init(&a->share_locks[i], NULL);
-    a->share = curl_share_init();
-    if (!a->share)
-        return -1;
-    curl_share_setopt(a->share, CURLSHOPT_LOCKFUNC, share_lock);
-    curl_share_setopt(a->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-    curl_share_setopt(a->share, CURLSHOPT_USERDATA, a);
-    curl_share_setopt(a->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(a->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-    curl_share_setopt(a->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-    pthread_mutex_init(&a->pool_lock, NULL);
-    pthread_cond_init(&a->pool_cond, NULL);
-    a->pool = calloc((size_t)size, sizeof(*a->pool));
-    if (!a->pool)
-        return -1;
-    a->pool_unborn = size;
-    a->pool_idle = 0;
-    return 0;
+    if (rate > 0 && rate < 2)
+        rate *= 0.98;
+    rate_bucket_init(b, rate, rate >= 2 ? floor(rate / 2) : 1);
 }
 
 int account_open(struct account *a, const struct account_config *cfg, const char *config_path,
@@ -179,25 +153,14 @@ int account_open(struct account *a, const struct account_config *cfg, const char
         a->stream_esc = curl_easy_escape(NULL, cfg->stream_id, 0);
         a->account_id_esc = curl_easy_escape(NULL, cfg->account_id, 0);
     }
-    rate_bucket_init(&a->bucket, rate, 0);
-    if (pool_init(a, cfg->concurrency > 0 ? cfg->concurrency : ACCOUNT_DEFAULT_CONCURRENCY) < 0) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
+    bucket_init(&a->bucket, rate);
+    a->concurrency = cfg->concurrency > 0 ? cfg->concurrency : ACCOUNT_DEFAULT_CONCURRENCY;
+    a->window = a->concurrency;
     return 0;
 }
 
 void account_close(struct account *a)
 {
-    for (int i = 0; i < a->pool_idle; i++)
-        curl_easy_cleanup(a->pool[i]);
-    free(a->pool);
-    if (a->share)
-        curl_share_cleanup(a->share);
-    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-        pthread_mutex_destroy(&a->share_locks[i]);
-    pthread_mutex_destroy(&a->pool_lock);
-    pthread_cond_destroy(&a->pool_cond);
     rate_bucket_destroy(&a->bucket);
     headers_free(a->headers);
     headers_free(a->post_headers);
@@ -207,32 +170,4 @@ void account_close(struct account *a)
     free(a->url);
     free(a->config_path);
     memset(a, 0, sizeof(*a));
-}
-
-CURL *account_handle_get(struct account *a)
-{
-    CURL *h = NULL;
-
-    pthread_mutex_lock(&a->pool_lock);
-    while (a->pool_idle == 0 && a->pool_unborn == 0)
-        pthread_cond_wait(&a->pool_cond, &a->pool_lock);
-    if (a->pool_idle > 0) {
-        h = a->pool[--a->pool_idle];
-    } else {
-        h = curl_easy_init();
-        if (h) {
-            curl_easy_setopt(h, CURLOPT_SHARE, a->share);
-            a->pool_unborn--;
-        }
-    }
-    pthread_mutex_unlock(&a->pool_lock);
-    return h;
-}
-
-void account_handle_put(struct account *a, CURL *h)
-{
-    pthread_mutex_lock(&a->pool_lock);
-    a->pool[a->pool_idle++] = h;
-    pthread_cond_signal(&a->pool_cond);
-    pthread_mutex_unlock(&a->pool_lock);
 }

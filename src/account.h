@@ -1,8 +1,8 @@
 /**
  * @file account.h
  * One configured account at run time: its provider, base URL, credentials
- * turned into request headers, TTL, rate limit, concurrency (a pool of curl
- * handles) and counters.  Every request to the account goes through it.
+ * turned into request headers, TTL, rate limit and concurrency (enforced by
+ * the engine) and counters.
  */
 #ifndef CAMPAIGNFS_ACCOUNT_H
 #define CAMPAIGNFS_ACCOUNT_H
@@ -16,7 +16,9 @@
 #include "provider.h"
 #include "rate.h"
 
-#define ACCOUNT_DEFAULT_CONCURRENCY 4
+#define ACCOUNT_DEFAULT_CONCURRENCY 8
+
+struct engine_req;
 
 struct account {
     char *name;
@@ -32,20 +34,22 @@ struct account {
     char *stream_esc;                /* Kore.ai stream id, URL-escaped */
     char *account_id_esc;            /* Kore.ai account id, URL-escaped */
 
+    /* Scheduling state, owned by the engine thread (engine.c). */
     struct rate_bucket bucket;
+    int concurrency;     /* configured: most requests at once */
+    int window;          /* allowed now: 1 after a 429, grows back by one per success */
+    int in_flight;       /* requests being transferred */
+    double paused_until; /* after a 429: nothing starts before this (monotonic) */
+    struct engine_req *queue_head, *queue_tail; /* waiting to start */
+    struct engine_req *active;                  /* being transferred */
 
-    /* Pool of easy handles: its size is the concurrency limit. */
-    pthread_mutex_t pool_lock;
-    pthread_cond_t pool_cond;
-    CURL **pool;     /* idle handles, pool[0..pool_idle) */
-    int pool_idle;   /* handles waiting in the pool */
-    int pool_unborn; /* handles that may still be created */
-    CURLSH *share;
-    pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
-
+    /* Counters, for status and the tests' logs. */
     atomic_ulong requests;
     atomic_ulong failures;
     atomic_ulong bytes;
+    atomic_ulong retries;
+    atomic_ulong rate_limited; /* 429 answers */
+    atomic_int max_in_flight;
 };
 
 /* Sets up the account from its config: resolves the credential (runs
@@ -54,9 +58,5 @@ struct account {
 int account_open(struct account *a, const struct account_config *cfg, const char *config_path,
                  long default_ttl, char *err, size_t errlen);
 void account_close(struct account *a);
-
-/* Borrow a curl handle (blocks while `concurrency` are in use). */
-CURL *account_handle_get(struct account *a);
-void account_handle_put(struct account *a, CURL *h);
 
 #endif

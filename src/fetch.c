@@ -1,7 +1,9 @@
 /**
  * @file fetch.c
- * The generic paginator: page request -> http_fetch (which validates the
- * body by parsing it) -> records into a listing builder -> next page.
+ * The paginator on the engine: page slots indexed by page number, each one
+ * request; a slot is parsed and rendered when its answer arrives and taken
+ * into the listing when every page before it has been.  A fetch lives until
+ * its result was delivered and every request it made has ended.
  */
 #include "fetch.h"
 
@@ -11,160 +13,438 @@
 #include <string.h>
 
 #include "account.h"
+#include "engine.h"
+#include "rate.h"
 
-struct page_ctx {
-    const struct provider *p;
-    const struct collection *coll;
-    const struct record_endpoint *ep;
-    struct page_cursor cur; /* the cursor as it will be after this page */
-    json_object *root;
-    json_object *items; /* or the record, for a record endpoint */
+struct page_slot {
+    struct fetch *f;
+    long index;
+    char *key; /* path_query, newline, body: the request it was asked with */
+    bool ready;
+    bool abandoned; /* replaced or no longer wanted: freed when its request ends */
+    struct listing_builder page;
+    struct page_info info;
+    char *bytes; /* a record's rendered bytes */
+    size_t len;
+    time_t rec_time;
 };
 
-static enum body_verdict parse_page(const char *body, size_t len, void *ctx, char *err,
-                                    size_t errlen)
+struct fetch {
+    struct engine *engine;
+    struct account *acct;
+    const struct collection *coll;    /* NULL for a record */
+    const struct record_endpoint *ep; /* for a record */
+    char *name;                       /* a record's entry name */
+    char *id;                         /* a record's raw id */
+    struct request_vars vars;
+    char *campaign_esc, *id_esc;
+    fetch_done_fn done;
+    void *arg;
+    struct fetch_progress progress;
+
+    /* engine thread only */
+    int refs; /* requests not ended, plus one until the result is delivered */
+    bool over;
+    struct page_cursor cur;
+    long next;    /* index of the next page to take */
+    long planned; /* pages the first page announced (0: unknown) */
+    long asked;   /* pages asked so far: 0 .. asked-1 */
+    struct page_slot **slots;
+    size_t n_slots;
+    struct listing_builder b;
+};
+
+/* ---- slots ---- */
+
+static void slot_free(struct page_slot *s)
 {
-    struct page_ctx *pc = ctx;
-    struct page_cursor next = pc->cur;
+    if (!s)
+        return;
+    listing_builder_discard(&s->page);
+    page_info_free(&s->info);
+    free(s->key);
+    free(s->bytes);
+    free(s);
+}
+
+/* Drops a slot: at once if its answer is in, else when its request ends. */
+static void slot_abandon(struct page_slot *s)
+{
+    if (s->ready)
+        slot_free(s);
+    else
+        s->abandoned = true;
+}
+
+static int slots_reserve(struct fetch *f, long index)
+{
+    size_t n = f->n_slots ? f->n_slots : 8;
+    struct page_slot **slots;
+
+    if ((size_t)index < f->n_slots)
+        return 0;
+    while (n <= (size_t)index)
+        n *= 2;
+    slots = realloc(f->slots, n * sizeof(*slots));
+    if (!slots)
+        return -1;
+    memset(slots + f->n_slots, 0, (n - f->n_slots) * sizeof(*slots));
+    f->slots = slots;
+    f->n_slots = n;
+    return 0;
+}
+
+/* ---- the fetch's life ---- */
+
+static void fetch_free(struct fetch *f)
+{
+    for (size_t i = 0; i < f->n_slots; i++)
+        slot_free(f->slots[i]);
+    free(f->slots);
+    listing_builder_discard(&f->b);
+    free(f->cur.cursor);
+    curl_free(f->campaign_esc);
+    curl_free(f->id_esc);
+    free(f->name);
+    free(f->id);
+    free(f);
+}
+
+static void fetch_unref(struct fetch *f)
+{
+    if (--f->refs == 0)
+        fetch_free(f);
+}
+
+/* Delivers the result once: l, or NULL with err. */
+static void deliver(struct fetch *f, struct listing *l, const struct fetch_error *err)
+{
+    if (f->over) {
+        listing_unref(l);
+        return;
+    }
+    f->over = true;
+    for (size_t i = 0; i < f->n_slots; i++) {
+        if (f->slots[i])
+            slot_abandon(f->slots[i]);
+        f->slots[i] = NULL;
+    }
+    f->refs++; /* cancelled requests end inside engine_cancel_flow() */
+    engine_cancel_flow(f->engine, f);
+    f->done(f, l, err, f->arg);
+    f->refs--;
+    fetch_unref(f); /* the reference held until the result was delivered */
+}
+
+static void fail(struct fetch *f, enum fetch_class cls, const char *what)
+{
+    struct fetch_error err = {.cls = cls};
+
+    snprintf(err.message, sizeof(err.message), "[%s] %s", f->acct->name, what);
+    deliver(f, NULL, &err);
+}
+
+/* ---- requests ---- */
+
+static enum body_verdict verdict(int rc)
+{
+    /* a well-formed body that says "failure" is an answer, not damage */
+    return rc == PARSE_FAILURE ? BODY_FAILURE : BODY_MALFORMED;
+}
+
+static enum body_verdict read_page(const char *body, size_t len, void *ctx, char *err,
+                                   size_t errlen)
+{
+    struct page_slot *s = ctx;
+    struct fetch *f = s->f;
+    json_object *root, *items;
     int rc;
 
-    json_object_put(pc->root);
-    pc->root = pc->items = NULL;
-    if (next.cursor)
-        next.cursor = strdup(next.cursor);
-    if (pc->coll)
-        rc = provider_page_parse(pc->p, pc->coll, body, len, &next, &pc->root, &pc->items, err,
-                                 errlen);
-    else
-        rc = provider_record_parse(pc->p, pc->ep, body, len, &pc->root, &pc->items, err, errlen);
-    if (rc < 0) {
-        free(next.cursor);
-        /* a well-formed body that says "failure" is an answer, not damage */
-        return rc == PARSE_FAILURE ? BODY_FAILURE : BODY_MALFORMED;
+    atomic_fetch_add(&f->progress.bytes, (long)len);
+    listing_builder_discard(&s->page);
+    page_info_free(&s->info);
+    rc = provider_page_read(f->acct->provider, f->coll, body, len, &root, &items, &s->info, err,
+                            errlen);
+    if (rc < 0)
+        return verdict(rc);
+    listing_builder_init(&s->page, f->coll, f->b.type);
+    for (size_t i = 0; i < json_object_array_length(items); i++)
+        if (listing_builder_add_record(&s->page, json_object_array_get_idx(items, i)) < 0)
+            break;
+    json_object_put(root);
+    if (s->page.failed) {
+        snprintf(err, errlen, "out of memory while reading the answer");
+        return BODY_NOMEM;
     }
-    free(pc->cur.cursor);
-    pc->cur = next;
     return BODY_OK;
 }
 
-struct escaped_vars {
-    struct request_vars vars;
-    char *campaign, *id;
-};
-
-static int vars_init(struct escaped_vars *ev, const struct account *a, const char *campaign,
-                     const char *id)
+static enum body_verdict read_record(const char *body, size_t len, void *ctx, char *err,
+                                     size_t errlen)
 {
-    memset(ev, 0, sizeof(*ev));
-    ev->campaign = campaign ? curl_easy_escape(NULL, campaign, 0) : NULL;
-    ev->id = id ? curl_easy_escape(NULL, id, 0) : NULL;
-    ev->vars.campaign = ev->campaign;
-    ev->vars.id = ev->id;
-    ev->vars.account_id = a->account_id_esc;
-    ev->vars.stream = a->stream_esc;
-    return (campaign && !ev->campaign) || (id && !ev->id) ? -1 : 0;
+    struct page_slot *s = ctx;
+    struct fetch *f = s->f;
+    json_object *root, *rec;
+    int rc = provider_record_parse(f->acct->provider, f->ep, body, len, &root, &rec, err, errlen);
+
+    atomic_fetch_add(&f->progress.bytes, (long)len);
+    if (rc < 0)
+        return verdict(rc);
+    free(s->bytes);
+    s->bytes = render_record(rec, &s->len);
+    s->rec_time = record_time(rec, f->ep->times);
+    json_object_put(root);
+    if (!s->bytes) {
+        snprintf(err, errlen, "out of memory while reading the answer");
+        return BODY_NOMEM;
+    }
+    return BODY_OK;
 }
 
-static void vars_free(struct escaped_vars *ev)
+static void advance(struct fetch *f);
+static void finish_record(struct fetch *f, struct page_slot *s);
+
+static void request_done(struct engine_req *r, const struct fetch_error *err)
 {
-    curl_free(ev->campaign);
-    curl_free(ev->id);
+    struct page_slot *s = r->ctx;
+    struct fetch *f = s->f;
+
+    engine_req_free(r);
+    if (s->abandoned || f->over) {
+        slot_free(s);
+    } else if (err) {
+        f->slots[s->index] = NULL;
+        slot_free(s);
+        deliver(f, NULL, err);
+    } else {
+        s->ready = true;
+        if (f->coll)
+            advance(f);
+        else
+            finish_record(f, s);
+    }
+    fetch_unref(f);
 }
 
-static void internal_error(struct fetch_error *err, const struct account *a, const char *what)
+/* Asks page `index` with req (consumed); the slot takes the place of any
+ * slot of that index. */
+static int ask(struct fetch *f, long index, struct page_request *req)
 {
-    err->cls = FETCH_INTERNAL;
-    err->status = 0;
-    snprintf(err->message, sizeof(err->message), "[%s] %s", a->name, what);
+    struct page_slot *s = calloc(1, sizeof(*s));
+    struct engine_req *r = NULL;
+
+    if (s && asprintf(&s->key, "%s\n%s", req->path_query, req->body ? req->body : "") < 0)
+        s->key = NULL;
+    if (s && s->key)
+        r = engine_req_new(f->acct, req->path_query, req->body);
+    page_request_free(req);
+    if (!r || slots_reserve(f, index) < 0) {
+        engine_req_free(r);
+        slot_free(s);
+        return -1;
+    }
+    s->f = f;
+    s->index = index;
+    if (index >= f->asked)
+        f->asked = index + 1;
+    if (f->slots[index])
+        slot_abandon(f->slots[index]);
+    f->slots[index] = s;
+    r->validate = f->coll ? read_page : read_record;
+    r->ctx = s;
+    r->flow = f;
+    r->done = request_done;
+    f->refs++;
+    engine_submit(f->engine, r);
+    return 0;
 }
 
-static int fetch_pages(struct account *a, const struct collection *coll,
-                       const struct request_vars *vars, struct listing_builder *b,
-                       struct fetch_error *err)
+/* Makes sure the request the cursor asks for next is the one asked for
+ * page f->next (a speculative one with another request is replaced). */
+static int ensure_next(struct fetch *f)
 {
-    struct page_ctx pc = {.p = a->provider, .coll = coll, .cur = {.total = -1}};
-    int rc = 0;
+    struct page_request req;
+    struct page_slot *s;
+    char *key = NULL;
+    bool same;
 
-    while (!pc.cur.done && rc == 0) {
-        struct page_request req;
-
-        if (provider_page_request(coll, vars, &pc.cur, &req) < 0) {
-            internal_error(err, a, "out of memory");
-            rc = -1;
-            break;
-        }
-        rc = http_fetch(a, req.path_query, req.body, parse_page, &pc, err);
+    if (provider_page_request(f->coll, &f->vars, &f->cur, &req) < 0)
+        return -1;
+    s = (size_t)f->next < f->n_slots ? f->slots[f->next] : NULL;
+    if (!s)
+        return ask(f, f->next, &req);
+    if (asprintf(&key, "%s\n%s", req.path_query, req.body ? req.body : "") < 0) {
         page_request_free(&req);
-        if (rc < 0)
-            break;
-        rc = listing_builder_add_page(b, pc.items);
-        if (rc < 0)
-            internal_error(err, a, "out of memory");
+        return -1;
     }
-    json_object_put(pc.root);
-    free(pc.cur.cursor);
-    return rc;
+    same = strcmp(key, s->key) == 0;
+    free(key);
+    if (same) {
+        page_request_free(&req);
+        return 0;
+    }
+    return ask(f, f->next, &req);
 }
 
-int fetch_collection(struct account *a, const struct collection *coll, const char *campaign,
-                     enum entry_type type, struct listing **out, struct fetch_error *err)
+/* Pages asked ahead of the one to take next: enough to keep the account's
+ * concurrency busy, few enough that a first page announcing more pages than
+ * there are costs little. */
+static long ahead(const struct fetch *f)
 {
-    struct listing_builder b;
-    struct escaped_vars ev;
+    return 4L * (f->acct->concurrency > 0 ? f->acct->concurrency : 1);
+}
 
-    *out = NULL;
-    if (vars_init(&ev, a, campaign, NULL) < 0) {
-        vars_free(&ev);
-        internal_error(err, a, "out of memory");
-        return -1;
-    }
-    listing_builder_init(&b, coll, type);
-    if (fetch_pages(a, coll, &ev.vars, &b, err) < 0) {
-        listing_builder_discard(&b);
-        vars_free(&ev);
-        return -1;
-    }
-    vars_free(&ev);
-    *out = listing_builder_finish(&b);
-    if (!*out) {
-        internal_error(err, a, "out of memory");
-        return -1;
+/* Asks the pages the first page announced, as the cursor would ask for
+ * them if every page is full, up to ahead() past the next one to take. */
+static int top_up(struct fetch *f)
+{
+    long size = f->coll->max_page_size > 0 ? f->coll->max_page_size : 100;
+
+    while (f->asked < f->planned && f->asked < f->next + ahead(f)) {
+        struct page_cursor c = {
+            .index = f->asked, .offset = f->asked * size, .total = f->cur.total};
+        struct page_request req;
+        if (provider_page_request(f->coll, &f->vars, &c, &req) < 0 || ask(f, f->asked, &req) < 0)
+            return -1;
     }
     return 0;
 }
 
-int fetch_record(struct account *a, const struct record_endpoint *ep, const char *campaign,
-                 const char *id, const char *name, struct listing **out, struct fetch_error *err)
+/* Takes every page that is in, in order; asks what comes next. */
+static void advance(struct fetch *f)
 {
-    struct page_ctx pc = {.p = a->provider, .ep = ep};
-    struct listing_builder b;
-    struct page_request req;
-    struct escaped_vars ev;
-    char *bytes = NULL;
-    size_t len = 0;
-    int rc = -1;
+    while (!f->over && (size_t)f->next < f->n_slots && f->slots[f->next] &&
+           f->slots[f->next]->ready) {
+        struct page_slot *s = f->slots[f->next];
+        int rc;
 
-    *out = NULL;
-    if (vars_init(&ev, a, campaign, id) < 0 || provider_record_request(ep, &ev.vars, &req) < 0) {
-        vars_free(&ev);
-        internal_error(err, a, "out of memory");
-        return -1;
+        f->slots[f->next] = NULL;
+        provider_page_advance(f->coll, &s->info, &f->cur);
+        rc = listing_builder_take_page(&f->b, &s->page);
+        if (f->next == 0 && !f->cur.done) {
+            f->planned = provider_page_count(f->coll, &s->info);
+            atomic_store(&f->progress.pages_total, f->planned);
+        }
+        slot_free(s);
+        f->next++;
+        atomic_store(&f->progress.pages_done, f->next);
+        atomic_store(&f->progress.records, (long)f->b.n);
+        if (f->cur.done)
+            atomic_store(&f->progress.pages_total, f->next);
+        else if (f->next >= atomic_load(&f->progress.pages_total))
+            atomic_store(&f->progress.pages_total, -1); /* past the plan: unknown */
+        if (rc == 0 && f->cur.done) {
+            struct listing *l = listing_builder_finish(&f->b);
+            if (l)
+                deliver(f, l, NULL);
+            else
+                fail(f, FETCH_INTERNAL, "out of memory");
+            return;
+        }
+        if (rc < 0 || ensure_next(f) < 0 || top_up(f) < 0) {
+            fail(f, FETCH_INTERNAL, "out of memory");
+            return;
+        }
     }
-    vars_free(&ev);
-    if (http_fetch(a, req.path_query, NULL, parse_page, &pc, err) == 0) {
-        bytes = render_record(pc.items, &len);
-        listing_builder_init(&b, NULL, ENTRY_FILE);
-        if (bytes && listing_builder_add(&b, name, id, ENTRY_FILE, bytes, len,
-                                         record_time(pc.items, ep->times)) == 0)
-            *out = listing_builder_finish(&b);
-        else
-            listing_builder_discard(&b);
-        rc = *out ? 0 : -1;
-        if (rc < 0)
-            internal_error(err, a, "out of memory");
+}
+
+static void finish_record(struct fetch *f, struct page_slot *s)
+{
+    struct listing_builder b;
+    struct listing *l = NULL;
+
+    listing_builder_init(&b, NULL, ENTRY_FILE);
+    if (listing_builder_add(&b, f->name, f->id, ENTRY_FILE, s->bytes, s->len, s->rec_time) == 0)
+        l = listing_builder_finish(&b);
+    else
+        listing_builder_discard(&b);
+    atomic_store(&f->progress.pages_done, 1);
+    atomic_store(&f->progress.records, 1);
+    if (l)
+        deliver(f, l, NULL);
+    else
+        fail(f, FETCH_INTERNAL, "out of memory");
+}
+
+/* ---- starting ---- */
+
+static struct fetch *fetch_new(struct engine *e, struct account *a, const char *campaign,
+                               const char *id, fetch_done_fn done, void *arg)
+{
+    struct fetch *f = calloc(1, sizeof(*f));
+
+    if (!f)
+        return NULL;
+    f->engine = e;
+    f->acct = a;
+    f->done = done;
+    f->arg = arg;
+    f->refs = 1;
+    f->cur.total = -1;
+    f->campaign_esc = campaign ? curl_easy_escape(NULL, campaign, 0) : NULL;
+    f->id_esc = id ? curl_easy_escape(NULL, id, 0) : NULL;
+    f->vars.campaign = f->campaign_esc;
+    f->vars.id = f->id_esc;
+    f->vars.account_id = a->account_id_esc;
+    f->vars.stream = a->stream_esc;
+    f->progress.started = rate_now();
+    f->progress.started_wall = time(NULL);
+    atomic_init(&f->progress.pages_total, -1);
+    if ((campaign && !f->campaign_esc) || (id && !f->id_esc)) {
+        fetch_free(f);
+        return NULL;
     }
-    page_request_free(&req);
-    json_object_put(pc.root);
-    free(bytes);
-    return rc;
+    return f;
+}
+
+struct fetch *fetch_collection(struct engine *e, struct account *a, const struct collection *coll,
+                               const char *campaign, enum entry_type type, fetch_done_fn done,
+                               void *arg)
+{
+    struct fetch *f = fetch_new(e, a, campaign, NULL, done, arg);
+
+    if (!f)
+        return NULL;
+    f->coll = coll;
+    listing_builder_init(&f->b, coll, type);
+    return f;
+}
+
+struct fetch *fetch_record(struct engine *e, struct account *a, const struct record_endpoint *ep,
+                           const char *campaign, const char *id, const char *name,
+                           fetch_done_fn done, void *arg)
+{
+    struct fetch *f = fetch_new(e, a, campaign, id, done, arg);
+
+    if (!f)
+        return NULL;
+    f->ep = ep;
+    f->name = strdup(name);
+    f->id = id ? strdup(id) : NULL;
+    atomic_store(&f->progress.pages_total, 1);
+    if (!f->name || (id && !f->id)) {
+        fetch_free(f);
+        return NULL;
+    }
+    return f;
+}
+
+void fetch_start(struct fetch *f)
+{
+    struct page_request req;
+    int rc;
+
+    f->refs++; /* the first request may end before ask() returns */
+    if (f->coll)
+        rc = provider_page_request(f->coll, &f->vars, &f->cur, &req);
+    else
+        rc = provider_record_request(f->ep, &f->vars, &req);
+    if (rc < 0 || ask(f, 0, &req) < 0)
+        fail(f, FETCH_INTERNAL, "out of memory");
+    fetch_unref(f);
+}
+
+const struct fetch_progress *fetch_progress(const struct fetch *f)
+{
+    return &f->progress;
 }

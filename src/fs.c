@@ -2,8 +2,12 @@
  * @file fs.c
  * FUSE callbacks only: inode -> node, node -> attributes or bytes, and
  * -errno.  Nothing here builds a URL or reads JSON: that is tree.c and
- * below.  The mount is read-only: every operation that would change
- * something answers EROFS.
+ * below.  No callback blocks: one that needs a listing being loaded parks
+ * its request on that listing's cache and returns; the request is answered
+ * when the load ends (on the engine thread), or with EINTR as soon as the
+ * kernel interrupts it (Ctrl-C, a kill of the reader), while the load goes
+ * on and its result is kept.  The mount is read-only: every operation that
+ * would change something answers EROFS.
  */
 #include "fs.h"
 
@@ -18,10 +22,29 @@ struct open_file {
     const struct listing_entry *entry;
 };
 
-static struct tree *tree_of(fuse_req_t req)
+enum op_kind { OP_LOOKUP, OP_GETATTR, OP_OPENDIR, OP_OPEN, OP_READ };
+
+/* A request being answered: tried at once, parked while a load it needs
+ * is in flight, tried again when the load ends. */
+struct op {
+    struct cache_waiter w; /* first: the cache links parked ops */
+    fuse_req_t req;
+    struct fs *fs;
+    enum op_kind kind;
+    fuse_ino_t ino;
+    size_t size;
+    off_t off;
+    struct fuse_file_info fi;
+    char *name;  /* lookup: borrowed on the first try, owned once parked */
+    bool parked; /* on the heap */
+};
+
+static struct fs *fs_of(fuse_req_t req)
 {
     return fuse_req_userdata(req);
 }
+
+/* ---- answering ---- */
 
 static void reply_entry(fuse_req_t req, struct tree *t, struct node *n, const struct stat *st)
 {
@@ -35,30 +58,283 @@ static void reply_entry(fuse_req_t req, struct tree *t, struct node *n, const st
     fuse_reply_entry(req, &e);
 }
 
-static void cfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+/* Each op answers its request and returns 0, or returns -EAGAIN with
+ * *wait set to the node whose load it needs. */
+
+static int do_lookup(struct op *op, struct node **wait)
 {
-    struct tree *t = tree_of(req);
-    struct node *dir = tree_node(t, parent);
+    struct tree *t = op->fs->tree;
+    struct node *dir = tree_node(t, op->ino);
     struct node *child = NULL;
     struct stat st;
     int rc;
 
     if (!dir) {
-        fuse_reply_err(req, ENOENT);
-        return;
+        fuse_reply_err(op->req, ENOENT);
+        return 0;
     }
-    rc = tree_lookup(t, dir, name, &child, &st);
+    rc = tree_lookup(t, dir, op->name, &child, &st, wait);
+    if (rc == -EAGAIN)
+        return rc;
     if (rc == -ENOENT) {
         /* a negative entry the kernel may cache as long as the listing */
         struct fuse_entry_param e = {.ino = 0, .entry_timeout = dir_valid_for(t, dir)};
-        fuse_reply_entry(req, &e);
-        return;
+        fuse_reply_entry(op->req, &e);
+    } else if (rc < 0) {
+        fuse_reply_err(op->req, -rc);
+    } else {
+        reply_entry(op->req, t, child, &st);
     }
+    return 0;
+}
+
+static int do_getattr(struct op *op, struct node **wait)
+{
+    struct tree *t = op->fs->tree;
+    struct node *n = tree_node(t, op->ino);
+    struct stat st;
+    int rc;
+
+    if (!n) {
+        fuse_reply_err(op->req, ENOENT);
+        return 0;
+    }
+    rc = tree_stat(t, n, &st, wait);
+    if (rc == -EAGAIN)
+        return rc;
+    if (rc < 0)
+        fuse_reply_err(op->req, -rc);
+    else
+        fuse_reply_attr(op->req, &st, node_valid_for(t, n));
+    return 0;
+}
+
+static int do_opendir(struct op *op, struct node **wait)
+{
+    struct tree *t = op->fs->tree;
+    struct node *n = tree_node(t, op->ino);
+    struct listing *l = NULL;
+    int rc;
+
+    if (!n || !node_is_dir(n)) {
+        fuse_reply_err(op->req, n ? ENOTDIR : ENOENT);
+        return 0;
+    }
+    rc = tree_listing(t, n, &l, wait);
+    if (rc == -EAGAIN)
+        return rc;
     if (rc < 0) {
-        fuse_reply_err(req, -rc);
+        fuse_reply_err(op->req, -rc);
+        return 0;
+    }
+    op->fi.fh = (uintptr_t)l; /* one snapshot for the whole readdir sequence */
+    op->fi.cache_readdir = 1;
+    op->fi.keep_cache = tree_dir_opened(n, l);
+    if (fuse_reply_open(op->req, &op->fi) != 0)
+        listing_unref(l); /* the opener is gone: no releasedir will come */
+    return 0;
+}
+
+/* The bytes of file ino: 0 with a listing reference and its entry. */
+static int file_content(struct op *op, struct listing **l, const struct listing_entry **e,
+                        struct node **wait)
+{
+    struct node *n = tree_node(op->fs->tree, op->ino);
+
+    if (!n)
+        return -ENOENT;
+    return tree_content(op->fs->tree, n, l, e, wait);
+}
+
+static int do_open(struct op *op, struct node **wait)
+{
+    struct open_file *of = calloc(1, sizeof(*of));
+    int rc;
+
+    if (!of) {
+        fuse_reply_err(op->req, ENOMEM);
+        return 0;
+    }
+    rc = file_content(op, &of->listing, &of->entry, wait);
+    if (rc < 0) {
+        free(of);
+        if (rc != -EAGAIN)
+            fuse_reply_err(op->req, -rc);
+        return rc == -EAGAIN ? rc : 0;
+    }
+    op->fi.keep_cache = 1; /* a refresh that changes the bytes invalidates them */
+    op->fi.fh = (uintptr_t)of;
+    if (fuse_reply_open(op->req, &op->fi) != 0) {
+        listing_unref(of->listing);
+        free(of);
+    }
+    return 0;
+}
+
+static void reply_slice(fuse_req_t req, const struct listing_entry *e, size_t size, off_t off)
+{
+    if (off < 0 || (size_t)off >= e->len) {
+        fuse_reply_buf(req, NULL, 0);
         return;
     }
-    reply_entry(req, t, child, &st);
+    if (size > e->len - (size_t)off)
+        size = e->len - (size_t)off;
+    fuse_reply_buf(req, e->bytes + off, size);
+}
+
+/* A read without an open (no_open): by inode, from the current listing. */
+static int do_read(struct op *op, struct node **wait)
+{
+    struct listing *l = NULL;
+    const struct listing_entry *e = NULL;
+    int rc = file_content(op, &l, &e, wait);
+
+    if (rc == -EAGAIN)
+        return rc;
+    if (rc < 0)
+        fuse_reply_err(op->req, -rc);
+    else
+        reply_slice(op->req, e, op->size, op->off);
+    listing_unref(l);
+    return 0;
+}
+
+typedef int (*op_fn)(struct op *op, struct node **wait);
+
+static const op_fn op_fns[] = {
+    [OP_LOOKUP] = do_lookup, [OP_GETATTR] = do_getattr, [OP_OPENDIR] = do_opendir,
+    [OP_OPEN] = do_open,     [OP_READ] = do_read,
+};
+
+/* ---- parking ---- */
+
+static void op_free(struct op *op)
+{
+    if (op->parked) {
+        free(op->name);
+        free(op);
+    }
+}
+
+static bool op_is_req(struct cache_waiter *w, void *req)
+{
+    return ((struct op *)w)->req == req;
+}
+
+/* The kernel interrupts a parked request: answer EINTR now; the load goes on. */
+static void op_interrupted(fuse_req_t req, void *data)
+{
+    struct node *n = data;
+    struct cache_waiter *w = cache_unwait(n->cache, op_is_req, req);
+
+    if (!w)
+        return; /* not parked there (any more): it is being answered */
+    atomic_fetch_add(&((struct op *)w)->fs->interrupted, 1);
+    fuse_reply_err(req, EINTR);
+    op_free((struct op *)w);
+}
+
+static bool op_cancelled(struct cache_waiter *w)
+{
+    return fuse_req_interrupted(((struct op *)w)->req);
+}
+
+static void op_run(struct op *op);
+
+static void op_woken(struct cache_waiter *w)
+{
+    op_run((struct op *)w);
+}
+
+/* A copy of a first try, on the heap, to park. */
+static struct op *op_keep(struct op *op)
+{
+    struct op *kept;
+
+    if (op->parked)
+        return op;
+    kept = malloc(sizeof(*kept));
+    if (!kept)
+        return NULL;
+    *kept = *op;
+    kept->parked = true;
+    kept->name = op->name ? strdup(op->name) : NULL;
+    if (op->name && !kept->name) {
+        free(kept);
+        return NULL;
+    }
+    kept->w = (struct cache_waiter){.wake = op_woken, .cancelled = op_cancelled};
+    atomic_fetch_add(&op->fs->parked, 1);
+    return kept;
+}
+
+/* Tries op until it is answered or parked. */
+static void op_run(struct op *op)
+{
+    for (;;) {
+        struct node *wait = NULL;
+        struct op *kept;
+
+        if (op_fns[op->kind](op, &wait) != -EAGAIN) {
+            op_free(op);
+            return;
+        }
+        kept = op_keep(op);
+        if (!kept) {
+            fuse_reply_err(op->req, ENOMEM);
+            return;
+        }
+        op = kept;
+        fuse_req_interrupt_func(op->req, op_interrupted, wait);
+        switch (tree_wait(op->fs->tree, wait, &op->w)) {
+        case CACHE_WAITING:
+            return; /* op may be answered and freed by now */
+        case CACHE_CANCELLED:
+            atomic_fetch_add(&op->fs->interrupted, 1);
+            fuse_reply_err(op->req, EINTR);
+            op_free(op);
+            return;
+        case CACHE_OVER:
+            break; /* the load ended meanwhile: try again */
+        }
+    }
+}
+
+static void op_start(fuse_req_t req, enum op_kind kind, fuse_ino_t ino, const char *name,
+                     size_t size, off_t off, const struct fuse_file_info *fi)
+{
+    struct op op = {.req = req,
+                    .fs = fs_of(req),
+                    .kind = kind,
+                    .ino = ino,
+                    .size = size,
+                    .off = off,
+                    .name = (char *)name};
+
+    if (fi)
+        op.fi = *fi;
+    op_run(&op);
+}
+
+/* ---- the callbacks ---- */
+
+static void cfs_init(void *userdata, struct fuse_conn_info *conn)
+{
+    struct fs *fs = userdata;
+
+    /* the kernel opens files itself and reads them by inode */
+    fs->no_open = (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) != 0;
+    if (conn->capable & FUSE_CAP_READDIRPLUS)
+        conn->want |= FUSE_CAP_READDIRPLUS;
+    if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
+        conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+    if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
+        conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
+}
+
+static void cfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    op_start(req, OP_LOOKUP, parent, name, 0, 0, NULL);
 }
 
 static void cfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -69,47 +345,22 @@ static void cfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
     fuse_reply_none(req);
 }
 
+static void cfs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+    (void)count;
+    (void)forgets;
+    fuse_reply_none(req);
+}
+
 static void cfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    struct tree *t = tree_of(req);
-    struct node *n = tree_node(t, ino);
-    struct stat st;
-    int rc;
-
     (void)fi;
-    if (!n) {
-        fuse_reply_err(req, ENOENT);
-        return;
-    }
-    rc = tree_stat(t, n, &st);
-    if (rc < 0)
-        fuse_reply_err(req, -rc);
-    else
-        fuse_reply_attr(req, &st, node_valid_for(t, n));
+    op_start(req, OP_GETATTR, ino, NULL, 0, 0, NULL);
 }
 
 static void cfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    struct tree *t = tree_of(req);
-    struct node *n = tree_node(t, ino);
-    struct listing *l = NULL;
-    int rc;
-
-    if (!n) {
-        fuse_reply_err(req, ENOENT);
-        return;
-    }
-    if (!node_is_dir(n)) {
-        fuse_reply_err(req, ENOTDIR);
-        return;
-    }
-    rc = tree_listing(t, n, &l);
-    if (rc < 0) {
-        fuse_reply_err(req, -rc);
-        return;
-    }
-    fi->fh = (uintptr_t)l; /* one snapshot for the whole readdir sequence */
-    fuse_reply_open(req, fi);
+    op_start(req, OP_OPENDIR, ino, NULL, 0, 0, fi);
 }
 
 static mode_t entry_mode(const struct listing_entry *e)
@@ -117,10 +368,32 @@ static mode_t entry_mode(const struct listing_entry *e)
     return e->type == ENTRY_DIR ? S_IFDIR : S_IFREG;
 }
 
-static void cfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-                        struct fuse_file_info *fi)
+/* Adds one entry; returns its size, or more than `room` when it does not fit. */
+static size_t add_entry(fuse_req_t req, struct tree *t, struct node *dir, char *buf, size_t room,
+                        const struct listing_entry *e, off_t next, bool plus)
 {
-    struct tree *t = tree_of(req);
+    struct node *child = tree_child(t, dir, e);
+    struct fuse_entry_param ep = {0};
+
+    ep.attr.st_ino = child ? child->ino : 0;
+    ep.attr.st_mode = entry_mode(e);
+    if (!plus)
+        return fuse_add_direntry(req, buf, room, e->name, &ep.attr, next);
+    /* full attributes where they are at hand; otherwise a plain entry that
+     * the kernel looks up when it needs it (a lazily fetched file) */
+    if (child && tree_stat(t, child, &ep.attr, NULL) == 0) {
+        ep.ino = child->ino;
+        ep.attr_timeout = node_valid_for(t, child);
+        ep.entry_timeout = ep.attr_timeout;
+    }
+    return fuse_add_direntry_plus(req, buf, room, e->name, &ep, next);
+}
+
+/* Offsets: 1 after ".", 2 after "..", 3 + i after entry i. */
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                       struct fuse_file_info *fi, bool plus)
+{
+    struct tree *t = fs_of(req)->tree;
     struct node *dir = tree_node(t, ino);
     struct listing *l = (struct listing *)(uintptr_t)fi->fh;
     char *buf = malloc(size);
@@ -131,30 +404,38 @@ static void cfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         fuse_reply_err(req, buf ? ENOENT : ENOMEM);
         return;
     }
-    /* offsets: 1 after ".", 2 after "..", 3 + i after entry i */
     for (off_t i = off; i < (off_t)l->n + 2; i++) {
-        struct stat st = {0};
-        const char *name;
         size_t need;
 
         if (i < 2) {
-            name = i == 0 ? "." : "..";
-            st.st_ino = i == 0 || !dir->parent ? dir->ino : dir->parent->ino;
-            st.st_mode = S_IFDIR;
+            struct fuse_entry_param ep = {0};
+            ep.attr.st_ino = i == 0 || !dir->parent ? dir->ino : dir->parent->ino;
+            ep.attr.st_mode = S_IFDIR;
+            need = plus ? fuse_add_direntry_plus(req, buf + used, size - used, i ? ".." : ".", &ep,
+                                                 i + 1)
+                        : fuse_add_direntry(req, buf + used, size - used, i ? ".." : ".", &ep.attr,
+                                            i + 1);
         } else {
-            const struct listing_entry *e = &l->entries[i - 2];
-            struct node *child = tree_child(t, dir, e);
-            name = e->name;
-            st.st_ino = child ? child->ino : 0;
-            st.st_mode = entry_mode(e);
+            need = add_entry(req, t, dir, buf + used, size - used, &l->entries[i - 2], i + 1, plus);
         }
-        need = fuse_add_direntry(req, buf + used, size - used, name, &st, i + 1);
         if (need > size - used)
             break;
         used += need;
     }
     fuse_reply_buf(req, buf, used);
     free(buf);
+}
+
+static void cfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                        struct fuse_file_info *fi)
+{
+    do_readdir(req, ino, size, off, fi, false);
+}
+
+static void cfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                            struct fuse_file_info *fi)
+{
+    do_readdir(req, ino, size, off, fi, true);
 }
 
 static void cfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -166,49 +447,27 @@ static void cfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info
 
 static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    struct tree *t = tree_of(req);
-    struct node *n = tree_node(t, ino);
-    struct open_file *of;
-    int rc;
-
     if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & (O_TRUNC | O_CREAT))) {
         fuse_reply_err(req, EROFS);
         return;
     }
-    if (!n) {
-        fuse_reply_err(req, ENOENT);
+    if (fs_of(req)->no_open) {
+        fuse_reply_err(req, ENOSYS); /* from now on the kernel opens files itself */
         return;
     }
-    of = calloc(1, sizeof(*of));
-    if (!of) {
-        fuse_reply_err(req, ENOMEM);
-        return;
-    }
-    rc = tree_content(t, n, &of->listing, &of->entry);
-    if (rc < 0) {
-        free(of);
-        fuse_reply_err(req, -rc);
-        return;
-    }
-    fi->keep_cache = node_opened(n, of->entry->mtime, of->entry->len);
-    fi->fh = (uintptr_t)of;
-    fuse_reply_open(req, fi);
+    op_start(req, OP_OPEN, ino, NULL, 0, 0, fi);
 }
 
 static void cfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                      struct fuse_file_info *fi)
 {
     struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
-    size_t len = of->entry->len;
 
-    (void)ino;
-    if (off < 0 || (size_t)off >= len) {
-        fuse_reply_buf(req, NULL, 0);
+    if (!of) {
+        op_start(req, OP_READ, ino, NULL, size, off, NULL);
         return;
     }
-    if (size > len - (size_t)off)
-        size = len - (size_t)off;
-    fuse_reply_buf(req, of->entry->bytes + off, size);
+    reply_slice(req, of->entry, size, off);
 }
 
 static void cfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -216,14 +475,16 @@ static void cfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
     struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
 
     (void)ino;
-    listing_unref(of->listing);
-    free(of);
+    if (of) {
+        listing_unref(of->listing);
+        free(of);
+    }
     fuse_reply_err(req, 0);
 }
 
 static void cfs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
-    struct tree *t = tree_of(req);
+    struct tree *t = fs_of(req)->tree;
     struct statvfs sv;
 
     (void)ino;
@@ -320,8 +581,10 @@ static void cfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset
 }
 
 const struct fuse_lowlevel_ops campaignfs_ops = {
+    .init = cfs_init,
     .lookup = cfs_lookup,
     .forget = cfs_forget,
+    .forget_multi = cfs_forget_multi,
     .getattr = cfs_getattr,
     .setattr = cfs_setattr,
     .mknod = cfs_mknod,
@@ -337,6 +600,7 @@ const struct fuse_lowlevel_ops campaignfs_ops = {
     .release = cfs_release,
     .opendir = cfs_opendir,
     .readdir = cfs_readdir,
+    .readdirplus = cfs_readdirplus,
     .releasedir = cfs_releasedir,
     .statfs = cfs_statfs,
     .setxattr = cfs_setxattr,

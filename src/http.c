@@ -1,8 +1,8 @@
 /**
  * @file http.c
- * libcurl requests with retries.  One attempt = take a rate token, borrow a
- * curl handle from the account's pool, perform, classify.  The credential is
- * only ever in the header list; messages carry the URL, which holds none.
+ * The transport: easy-handle set-up for one attempt and the classification
+ * of its outcome.  The credential is only ever in the header list; messages
+ * carry the URL, which holds none.
  */
 #include "http.h"
 
@@ -16,23 +16,14 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "account.h"
 #include "log.h"
 #include "provider.h"
 
-struct transfer {
-    char *body;
-    size_t len;
-    size_t cap;
-    char retry_after[64];
-    bool too_big;
-};
-
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
-    struct transfer *t = userp;
+    struct http_transfer *t = userp;
     size_t n = size * nmemb;
 
     if (t->len + n > (size_t)HTTP_MAX_BODY) {
@@ -45,8 +36,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
         while (cap < t->len + n + 1)
             cap *= 2;
         nb = realloc(t->body, cap);
-        if (!nb)
+        if (!nb) {
+            t->no_mem = true;
             return 0;
+        }
         t->body = nb;
         t->cap = cap;
     }
@@ -58,7 +51,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 {
-    struct transfer *t = userp;
+    struct http_transfer *t = userp;
     size_t n = size * nmemb;
     static const char name[] = "retry-after:";
 
@@ -120,9 +113,20 @@ int fetch_errno(enum fetch_class cls)
     case FETCH_SERVER:
     case FETCH_NETWORK:
     case FETCH_PROTOCOL:
+    case FETCH_CLASS_COUNT:
         break;
     }
     return EIO;
+}
+
+const char *fetch_class_name(enum fetch_class cls)
+{
+    static const char *const names[FETCH_CLASS_COUNT] = {
+        [FETCH_OK] = "ok",           [FETCH_AUTH] = "auth",         [FETCH_NOT_FOUND] = "not_found",
+        [FETCH_RATE] = "rate_limit", [FETCH_CLIENT] = "client",     [FETCH_SERVER] = "server",
+        [FETCH_NETWORK] = "network", [FETCH_PROTOCOL] = "protocol", [FETCH_INTERNAL] = "internal",
+    };
+    return cls < FETCH_CLASS_COUNT ? names[cls] : "?";
 }
 
 static const char *hint(enum fetch_class cls)
@@ -145,6 +149,7 @@ static const char *hint(enum fetch_class cls)
         return "see the provider's message";
     case FETCH_OK:
     case FETCH_INTERNAL:
+    case FETCH_CLASS_COUNT:
         break;
     }
     return "";
@@ -163,14 +168,14 @@ static enum fetch_class status_class(long status)
     return FETCH_CLIENT;
 }
 
-static bool transient(enum fetch_class cls)
+bool http_transient(enum fetch_class cls)
 {
     return cls == FETCH_RATE || cls == FETCH_SERVER || cls == FETCH_NETWORK ||
            cls == FETCH_PROTOCOL;
 }
 
-static void set_error(struct fetch_error *err, const struct account *a, const char *method,
-                      const char *url, enum fetch_class cls, long status, const char *what)
+void http_set_error(struct fetch_error *err, const struct account *a, const char *method,
+                    const char *url, enum fetch_class cls, long status, const char *what)
 {
     err->cls = cls;
     err->status = status;
@@ -178,9 +183,9 @@ static void set_error(struct fetch_error *err, const struct account *a, const ch
              method, url, what, hint(cls), a->name, a->config_path);
 }
 
-/* Seconds to wait before retrying a 429: Retry-After, else the provider's
- * reset_at in the body, else the backoff. */
-static double rate_wait(const struct account *a, const struct transfer *t, double backoff)
+/* Seconds a 429 asks to wait: Retry-After, else the provider's reset_at in
+ * the body; -1 when it says nothing. */
+static double rate_wait(const struct account *a, const struct http_transfer *t)
 {
     double w = http_retry_after(t->retry_after, time(NULL));
 
@@ -194,30 +199,32 @@ static double rate_wait(const struct account *a, const struct transfer *t, doubl
         }
         json_object_put(root);
     }
-    if (w < 0)
-        w = backoff;
-    return fmin(w, HTTP_MAX_WAIT_SECS);
+    return w;
 }
 
-static void setup_handle(CURL *h, const char *url, const char *post_body, struct transfer *t,
-                         struct curl_slist *headers, char *curl_err)
+void http_setup(CURL *h, const struct account *a, const char *url, const char *post_body,
+                struct http_transfer *t, long timeout)
 {
     curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, post_body ? a->post_headers : a->headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, t);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->curl_err);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, HTTP_CONNECT_TIMEOUT);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 30L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, HTTP_LOW_SPEED_TIME);
+    if (timeout > 0)
+        curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "campaignfs/" CAMPAIGNFS_VERSION);
     curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_MAX_BODY);
     if (post_body) {
@@ -228,88 +235,57 @@ static void setup_handle(CURL *h, const char *url, const char *post_body, struct
     }
 }
 
-/* One attempt.  Returns the class; *wait is how long to wait before a retry. */
-static enum fetch_class attempt_once(struct account *a, const char *url, const char *post_body,
-                                     http_body_fn validate, void *ctx, struct fetch_error *err,
-                                     double *wait, double backoff)
+void http_transfer_free(struct http_transfer *t)
 {
-    const char *method = post_body ? "POST" : "GET";
-    char curl_err[CURL_ERROR_SIZE] = "";
-    struct transfer t = {0};
-    struct curl_slist *headers = post_body ? a->post_headers : a->headers;
-    enum fetch_class cls = FETCH_OK;
-    char what[512];
-    long status = 0;
-    CURL *h;
-    CURLcode rc;
+    free(t->body);
+    memset(t, 0, sizeof(*t));
+}
 
-    rate_bucket_take(&a->bucket);
-    h = account_handle_get(a);
-    if (!h) {
-        set_error(err, a, method, url, FETCH_INTERNAL, 0, "out of memory");
-        return FETCH_INTERNAL;
+static enum fetch_class body_class(enum body_verdict v)
+{
+    switch (v) {
+    case BODY_OK:
+        return FETCH_OK;
+    case BODY_MALFORMED:
+        return FETCH_PROTOCOL;
+    case BODY_FAILURE:
+        return FETCH_CLIENT;
+    case BODY_NOMEM:
+        break;
     }
-    setup_handle(h, url, post_body, &t, headers, curl_err);
-    rc = curl_easy_perform(h);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_reset(h);
-    curl_easy_setopt(h, CURLOPT_SHARE, a->share);
-    account_handle_put(a, h);
-    atomic_fetch_add(&a->requests, 1);
-    atomic_fetch_add(&a->bytes, t.len);
+    return FETCH_INTERNAL;
+}
 
-    *wait = backoff;
-    if (rc != CURLE_OK) {
+enum fetch_class http_classify(const struct account *a, CURLcode rc, long status,
+                               const struct http_transfer *t, const char *method, const char *url,
+                               http_body_fn validate, void *ctx, struct fetch_error *err,
+                               double *wait)
+{
+    enum fetch_class cls = FETCH_OK;
+    char what[512] = "";
+
+    *wait = -1;
+    if (rc != CURLE_OK && t->no_mem) {
+        cls = FETCH_INTERNAL;
+        snprintf(what, sizeof(what), "out of memory while receiving the answer");
+    } else if (rc != CURLE_OK) {
         cls = FETCH_NETWORK;
         snprintf(what, sizeof(what), "%s",
-                 t.too_big ? "the answer is larger than 256 MiB"
-                           : (*curl_err ? curl_err : curl_easy_strerror(rc)));
+                 t->too_big ? "the answer is larger than 256 MiB"
+                            : (*t->curl_err ? t->curl_err : curl_easy_strerror(rc)));
     } else if (status >= 200 && status < 300) {
         enum body_verdict v =
-            validate ? validate(t.body ? t.body : "", t.len, ctx, what, sizeof(what)) : BODY_OK;
-        cls = v == BODY_OK ? FETCH_OK : v == BODY_MALFORMED ? FETCH_PROTOCOL : FETCH_CLIENT;
+            validate ? validate(t->body ? t->body : "", t->len, ctx, what, sizeof(what)) : BODY_OK;
+        cls = body_class(v);
     } else {
-        char *msg = provider_error_message(a->provider, t.body, t.len);
+        char *msg = provider_error_message(a->provider, t->body, t->len);
         cls = status_class(status);
         snprintf(what, sizeof(what), "HTTP %ld: %s", status, msg ? msg : "(no message)");
         free(msg);
         if (cls == FETCH_RATE)
-            *wait = rate_wait(a, &t, backoff);
+            *wait = rate_wait(a, t);
     }
     if (cls != FETCH_OK)
-        set_error(err, a, method, url, cls, status, what);
-    free(t.body);
+        http_set_error(err, a, method, url, cls, status, what);
     return cls;
-}
-
-int http_fetch(struct account *a, const char *path_query, const char *post_body,
-               http_body_fn validate, void *ctx, struct fetch_error *err)
-{
-    unsigned int seed = (unsigned int)time(NULL) ^ (unsigned int)(uintptr_t)&seed;
-    char *url = NULL;
-
-    memset(err, 0, sizeof(*err));
-    if (asprintf(&url, "%s%s", a->url, path_query) < 0) {
-        err->cls = FETCH_INTERNAL;
-        snprintf(err->message, sizeof(err->message), "[%s] out of memory", a->name);
-        return -1;
-    }
-    for (int attempt = 1;; attempt++) {
-        double wait = 0;
-        enum fetch_class cls = attempt_once(a, url, post_body, validate, ctx, err, &wait,
-                                            http_backoff(attempt, &seed));
-        if (cls == FETCH_OK)
-            break;
-        if (!transient(cls) || attempt >= HTTP_MAX_ATTEMPTS) {
-            atomic_fetch_add(&a->failures, 1);
-            free(url);
-            return -1;
-        }
-        log_debug("%s (attempt %d of %d, retrying in %.2f s)", err->message, attempt,
-                  HTTP_MAX_ATTEMPTS, wait);
-        usleep((useconds_t)(wait * 1e6));
-    }
-    free(url);
-    memset(err, 0, sizeof(*err));
-    return 0;
 }

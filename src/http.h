@@ -1,13 +1,16 @@
 /**
  * @file http.h
- * Every request campaignfs makes goes through here: libcurl with connection
- * reuse per account, the account's rate limit and concurrency, retries with
- * backoff and jitter (429 honours Retry-After, else the provider's reset_at),
- * a body size limit, and errors that carry a class, not just a string.
+ * The transport, without waiting: how a curl easy handle is set up for one
+ * attempt (timeouts, gzip/deflate, HTTP/2 where offered, body size limit),
+ * and how an attempt's outcome is classified (a class, a message naming the
+ * account and the URL, and for a 429 how long the provider asks to wait).
+ * The engine (engine.c) drives the handles and decides on retries.
  */
 #ifndef CAMPAIGNFS_HTTP_H
 #define CAMPAIGNFS_HTTP_H
 
+#include <curl/curl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -17,12 +20,13 @@ enum fetch_class {
     FETCH_OK = 0,
     FETCH_AUTH,      /* 401, 403 */
     FETCH_NOT_FOUND, /* 404 */
-    FETCH_RATE,      /* 429 after the retries */
+    FETCH_RATE,      /* 429 after the retries, or a wait longer than the timeout */
     FETCH_CLIENT,    /* other 4xx, or a body that says "failure" */
     FETCH_SERVER,    /* 5xx after the retries */
     FETCH_NETWORK,   /* connection, TLS, time-out, truncated transfer */
     FETCH_PROTOCOL,  /* 2xx with a body that does not parse as expected */
-    FETCH_INTERNAL,  /* out of memory and the like */
+    FETCH_INTERNAL,  /* out of memory, shutting down and the like */
+    FETCH_CLASS_COUNT
 };
 
 struct fetch_error {
@@ -36,21 +40,52 @@ enum body_verdict {
     BODY_OK = 0,
     BODY_MALFORMED, /* retry: the transfer may have been damaged */
     BODY_FAILURE,   /* do not retry: the server said no */
+    BODY_NOMEM,     /* do not retry: out of memory while reading it */
 };
 
 /* Checks (and usually parses and keeps) a 2xx body; writes a reason into err
- * for anything but BODY_OK. */
+ * for anything but BODY_OK.  Called on the engine thread. */
 typedef enum body_verdict (*http_body_fn)(const char *body, size_t len, void *ctx, char *err,
                                           size_t errlen);
 
-/* Requests account URL + path_query (GET, or POST with post_body when it is
- * not NULL), retrying transient failures; each 2xx body goes through
- * validate.  Returns 0, or -1 with err filled. */
-int http_fetch(struct account *a, const char *path_query, const char *post_body,
-               http_body_fn validate, void *ctx, struct fetch_error *err);
+/* What one attempt received. */
+struct http_transfer {
+    char *body;
+    size_t len, cap;
+    char retry_after[64];
+    bool too_big; /* over HTTP_MAX_BODY (decompressed) */
+    bool no_mem;  /* out of memory while receiving */
+    char curl_err[CURL_ERROR_SIZE];
+};
+
+/* Sets h up for one attempt at url (GET, or POST of post_body) with the
+ * account's headers; timeout bounds the whole attempt (seconds). */
+void http_setup(CURL *h, const struct account *a, const char *url, const char *post_body,
+                struct http_transfer *t, long timeout);
+
+/* Classifies a finished attempt (curl's code and the HTTP status); a 2xx
+ * body goes through validate.  On anything but FETCH_OK, err is filled and,
+ * for FETCH_RATE, *rate_wait is what the provider asks for (Retry-After,
+ * else its reset_at; -1 when it says nothing). */
+enum fetch_class http_classify(const struct account *a, CURLcode rc, long status,
+                               const struct http_transfer *t, const char *method, const char *url,
+                               http_body_fn validate, void *ctx, struct fetch_error *err,
+                               double *rate_wait);
+
+void http_transfer_free(struct http_transfer *t);
+
+/* Fills err with "[account] METHOD URL: what; hint (section [account] of FILE)". */
+void http_set_error(struct fetch_error *err, const struct account *a, const char *method,
+                    const char *url, enum fetch_class cls, long status, const char *what);
+
+/* Whether a class is worth another attempt. */
+bool http_transient(enum fetch_class cls);
 
 /* The errno a FUSE operation returns for a failure class. */
 int fetch_errno(enum fetch_class cls);
+
+/* A short name of a class ("auth", "network", ...), for logs and status. */
+const char *fetch_class_name(enum fetch_class cls);
 
 /* Parses a Retry-After value (delta seconds or an HTTP date) into seconds
  * from now; -1 if absent or unparseable.  Exposed for the unit tests. */
@@ -60,8 +95,10 @@ double http_retry_after(const char *value, time_t now);
  * jitter drawn from *seed: base 0.25 s doubling up to 8 s, +-25 %. */
 double http_backoff(int attempt, unsigned int *seed);
 
-#define HTTP_MAX_ATTEMPTS  5
-#define HTTP_MAX_BODY      (256L * 1024 * 1024)
-#define HTTP_MAX_WAIT_SECS 120.0
+#define HTTP_MAX_ATTEMPTS     5  /* per request, for transient failures */
+#define HTTP_MAX_RATE_RETRIES 20 /* per request, for 429s (each waited out) */
+#define HTTP_MAX_BODY         (256L * 1024 * 1024)
+#define HTTP_CONNECT_TIMEOUT  10L /* seconds */
+#define HTTP_LOW_SPEED_TIME   30L /* seconds below 1 byte/s ends an attempt */
 
 #endif

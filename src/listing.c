@@ -12,6 +12,8 @@
 
 #define JSON_SUFFIX ".json"
 
+static atomic_ulong next_serial = 1;
+
 /* json-c writes an empty object or array as "{\n<indent>}": make it "{}".
  * Safe without tracking strings: a string never holds a raw newline. */
 static size_t collapse_empty(char *text, size_t n)
@@ -60,18 +62,28 @@ void listing_builder_init(struct listing_builder *b, const struct collection *co
     b->type = type;
 }
 
+/* Makes room for `more` entries. */
+static int builder_grow(struct listing_builder *b, size_t more)
+{
+    size_t cap = b->cap ? b->cap : 16;
+    struct listing_entry *items;
+
+    while (cap < b->n + more)
+        cap *= 2;
+    items = realloc(b->items, cap * sizeof(*items));
+    if (!items) {
+        b->failed = true;
+        return -1;
+    }
+    b->items = items;
+    b->cap = cap;
+    return 0;
+}
+
 static struct listing_entry *builder_slot(struct listing_builder *b)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        struct listing_entry *items = realloc(b->items, cap * sizeof(*items));
-        if (!items) {
-            b->failed = true;
-            return NULL;
-        }
-        b->items = items;
-        b->cap = cap;
-    }
+    if (b->n == b->cap && builder_grow(b, 1) < 0)
+        return NULL;
     memset(&b->items[b->n], 0, sizeof(b->items[0]));
     return &b->items[b->n++];
 }
@@ -187,14 +199,20 @@ static size_t repeated_run(const struct listing_builder *b, size_t prev, size_t 
     return 0;
 }
 
-int listing_builder_add_page(struct listing_builder *b, json_object *items)
+int listing_builder_take_page(struct listing_builder *b, struct listing_builder *page)
 {
     size_t prev = b->page_start, start = b->n, run;
-    size_t n = json_object_array_length(items);
 
-    for (size_t i = 0; i < n; i++)
-        if (listing_builder_add_record(b, json_object_array_get_idx(items, i)) < 0)
-            return -1;
+    if (page->failed || (page->n && b->n + page->n > b->cap && builder_grow(b, page->n) < 0)) {
+        b->failed = true;
+        listing_builder_discard(page);
+        return -1;
+    }
+    if (page->n)
+        memcpy(&b->items[b->n], page->items, page->n * sizeof(*page->items));
+    b->n += page->n;
+    free(page->items);
+    memset(page, 0, sizeof(*page));
     b->page_start = start;
     if (b->coll->naming == NAME_BY_ID || start == 0)
         return 0; /* records with ids: repeats go by id (drop_repeated_ids) */
@@ -204,6 +222,18 @@ int listing_builder_add_page(struct listing_builder *b, json_object *items)
     memmove(&b->items[start], &b->items[start + run], (b->n - start - run) * sizeof(b->items[0]));
     b->n -= run;
     return 0;
+}
+
+int listing_builder_add_page(struct listing_builder *b, json_object *items)
+{
+    struct listing_builder page;
+    size_t n = json_object_array_length(items);
+
+    listing_builder_init(&page, b->coll, b->type);
+    for (size_t i = 0; i < n; i++)
+        if (listing_builder_add_record(&page, json_object_array_get_idx(items, i)) < 0)
+            break;
+    return listing_builder_take_page(b, &page);
 }
 
 void listing_builder_discard(struct listing_builder *b)
@@ -309,6 +339,7 @@ struct listing *listing_builder_finish(struct listing_builder *b)
     if (b->n > 1)
         qsort(b->items, b->n, sizeof(*b->items), entry_cmp);
     atomic_init(&l->refs, 1);
+    l->serial = atomic_fetch_add(&next_serial, 1);
     l->n = b->n;
     l->entries = b->items;
     for (size_t i = 0; i < l->n; i++)
@@ -387,6 +418,19 @@ void listing_carry_times(struct listing *fresh, const struct listing *old, time_
         else
             e->mtime = now > prev->mtime ? now : prev->mtime + 1;
     }
+}
+
+bool listing_same(const struct listing *a, const struct listing *b)
+{
+    if (!a || !b || a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++) {
+        const struct listing_entry *x = &a->entries[i], *y = &b->entries[i];
+        if (strcmp(x->name, y->name) != 0 || x->type != y->type || x->mtime != y->mtime ||
+            !same_bytes(x, y))
+            return false;
+    }
+    return true;
 }
 
 time_t listing_newest(const struct listing *l, time_t dflt)

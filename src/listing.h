@@ -39,6 +39,7 @@ struct listing {
     size_t n;
     struct listing_entry *entries; /* sorted by name */
     size_t total_bytes;            /* sum of ENTRY_FILE sizes */
+    unsigned long serial;          /* unique per listing built in this process */
 };
 
 /* Collects records page by page. */
@@ -60,6 +61,11 @@ int listing_builder_add_record(struct listing_builder *b, json_object *rec);
  * the same records seen again (the pages shifted while they were read) and
  * is dropped; within a page nothing is merged. */
 int listing_builder_add_page(struct listing_builder *b, json_object *items);
+/* Moves the records of page (a builder of the same collection, filled with
+ * listing_builder_add_record()) onto b as its next page, with the same
+ * repeat rule as listing_builder_add_page().  Pages fetched in parallel are
+ * rendered as they arrive and taken in page order.  page is emptied. */
+int listing_builder_take_page(struct listing_builder *b, struct listing_builder *page);
 /* Adds an entry made by hand (static directories, lazily fetched files).
  * With a collection set on the builder, name is NULL and the entry is named
  * from its id (and de-duplicated) like a record. */
@@ -87,6 +93,10 @@ const struct listing_entry *listing_find(const struct listing *l, const char *na
  * that is newer than what was shown before, else `now` (and never the old
  * value again, so a change is always visible to rsync).  old may be NULL. */
 void listing_carry_times(struct listing *fresh, const struct listing *old, time_t now);
+
+/* Whether two listings show exactly the same thing (names, types, bytes,
+ * mtimes): a refresh that changed nothing keeps the old listing. */
+bool listing_same(const struct listing *a, const struct listing *b);
 
 /* The newest entry mtime, or dflt for an empty listing. */
 time_t listing_newest(const struct listing *l, time_t dflt);

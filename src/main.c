@@ -14,15 +14,21 @@
 
 #include "account.h"
 #include "config.h"
+#include "engine.h"
 #include "fs.h"
 #include "log.h"
+#include "notify.h"
 #include "tree.h"
 
-#define DEFAULT_TTL 60
+#define DEFAULT_TTL       60
+#define DEFAULT_MAX_STALE 3600
+#define DEFAULT_TIMEOUT   60
 
 struct options {
     char *config;
     char *ttl;
+    char *max_stale;
+    char *timeout;
     int show_help;
     int show_version;
     int debug_log;
@@ -35,10 +41,11 @@ struct options {
         t, offsetof(struct options, p), 1                                                          \
     }
 static const struct fuse_opt option_spec[] = {
-    OPT("config=%s", config),  OPT("ttl=%s", ttl),
-    OPT("-h", show_help),      OPT("--help", show_help),
-    OPT("-V", show_version),   OPT("--version", show_version),
-    OPT("verbose", debug_log), FUSE_OPT_END,
+    OPT("config=%s", config),       OPT("ttl=%s", ttl),
+    OPT("max_stale=%s", max_stale), OPT("timeout=%s", timeout),
+    OPT("-h", show_help),           OPT("--help", show_help),
+    OPT("-V", show_version),        OPT("--version", show_version),
+    OPT("verbose", debug_log),      FUSE_OPT_END,
 };
 
 static int collect_nonopt(void *data, const char *arg, int key, struct fuse_args *outargs)
@@ -66,24 +73,32 @@ static void usage(const char *prog)
            "    -o config=FILE         configuration file (default:\n"
            "                           $XDG_CONFIG_HOME/campaignfs/config or\n"
            "                           ~/.config/campaignfs/config)\n"
-           "    -o ttl=SECONDS         how long a fetched listing is kept (default %d)\n"
+           "    -o ttl=SECONDS         how long a fetched listing is fresh (default %d)\n"
+           "    -o max_stale=SECONDS   how long past its TTL a listing is still shown\n"
+           "                           while it is refreshed (default %d; 0: wait)\n"
+           "    -o timeout=SECONDS     longest time one request may take, and longest\n"
+           "                           Retry-After waited out (default %d)\n"
            "    -o verbose             log every request at debug level\n"
            "    -h, --help             this help\n"
            "    -V, --version          the version\n\n"
            "FUSE options:\n",
-           prog, DEFAULT_TTL);
+           prog, DEFAULT_TTL, DEFAULT_MAX_STALE, DEFAULT_TIMEOUT);
     fuse_cmdline_help();
     fuse_lowlevel_help();
 }
 
-static int parse_ttl(const char *text, long *ttl)
+/* -o NAME=TEXT: whole seconds, at least min. */
+static int parse_seconds(const char *name, const char *text, long min, long *out)
 {
     char *end;
 
+    if (!text)
+        return 0;
     errno = 0;
-    *ttl = strtol(text, &end, 10);
-    if (errno || end == text || *end || *ttl < 0) {
-        fprintf(stderr, "campaignfs: -o ttl=%s: not a whole number of seconds >= 0\n", text);
+    *out = strtol(text, &end, 10);
+    if (errno || end == text || *end || *out < min) {
+        fprintf(stderr, "campaignfs: -o %s=%s: not a whole number of seconds >= %ld\n", name, text,
+                min);
         return -1;
     }
     return 0;
@@ -117,10 +132,27 @@ static int add_fixed_options(struct fuse_args *args, const char *mountpoint)
            fuse_opt_add_arg(args, mountpoint);
 }
 
+static int run_loop(struct fuse_session *se, struct fuse_cmdline_opts *fo)
+{
+    struct fuse_loop_config *lc;
+    int rc;
+
+    if (fo->singlethread)
+        return fuse_session_loop(se);
+    lc = fuse_loop_cfg_create();
+    fuse_loop_cfg_set_clone_fd(lc, fo->clone_fd);
+    fuse_loop_cfg_set_max_threads(lc, fo->max_threads);
+    if (fo->max_idle_threads != UINT_MAX) /* UINT_MAX: not given */
+        fuse_loop_cfg_set_idle_threads(lc, fo->max_idle_threads);
+    rc = fuse_session_loop_mt(se, lc);
+    fuse_loop_cfg_destroy(lc);
+    return rc;
+}
+
 static int run_session(struct fuse_args *args, struct fuse_cmdline_opts *fo, struct tree *t)
 {
-    struct fuse_session *se = fuse_session_new(args, &campaignfs_ops, sizeof(campaignfs_ops), t);
-    struct fuse_loop_config *lc = NULL;
+    struct fs fs = {.tree = t};
+    struct fuse_session *se = fuse_session_new(args, &campaignfs_ops, sizeof(campaignfs_ops), &fs);
     int rc = 1;
 
     if (!se)
@@ -132,17 +164,19 @@ static int run_session(struct fuse_args *args, struct fuse_cmdline_opts *fo, str
     if (!fo->foreground)
         log_init("campaignfs", log_get_level(), true);
     fuse_daemonize(fo->foreground);
-    if (fo->singlethread) {
-        rc = fuse_session_loop(se);
-    } else {
-        lc = fuse_loop_cfg_create();
-        fuse_loop_cfg_set_clone_fd(lc, fo->clone_fd);
-        fuse_loop_cfg_set_max_threads(lc, fo->max_threads);
-        if (fo->max_idle_threads != UINT_MAX) /* UINT_MAX: not given */
-            fuse_loop_cfg_set_idle_threads(lc, fo->max_idle_threads);
-        rc = fuse_session_loop_mt(se, lc);
-        fuse_loop_cfg_destroy(lc);
+    if (engine_start(t->engine) != 0) {
+        log_error("cannot start the fetch engine's thread");
+        goto out_unmount;
     }
+    t->notifier = notifier_new(se);
+    rc = run_loop(se, fo);
+    /* every request left ends now, so no reader waits on a dead mount */
+    engine_stop(t->engine);
+    notifier_free(t->notifier);
+    t->notifier = NULL;
+    log_debug("%lu requests waited for a load, %lu of them were interrupted",
+              (unsigned long)atomic_load(&fs.parked), (unsigned long)atomic_load(&fs.interrupted));
+out_unmount:
     fuse_session_unmount(se);
 out_signals:
     fuse_remove_signal_handlers(se);
@@ -160,7 +194,8 @@ int main(int argc, char *argv[])
     struct account *accts = NULL;
     struct tree t;
     char err[1024];
-    long ttl = DEFAULT_TTL;
+    long ttl = DEFAULT_TTL, max_stale = DEFAULT_MAX_STALE, timeout = DEFAULT_TIMEOUT;
+    struct engine *engine = NULL;
     int rc = 1;
 
     log_init("campaignfs", LOG_LVL_INFO, false);
@@ -183,7 +218,9 @@ int main(int argc, char *argv[])
     }
     if (o.debug_log)
         log_set_level(LOG_LVL_DEBUG);
-    if (o.ttl && parse_ttl(o.ttl, &ttl) < 0)
+    if (parse_seconds("ttl", o.ttl, 0, &ttl) < 0 ||
+        parse_seconds("max_stale", o.max_stale, 0, &max_stale) < 0 ||
+        parse_seconds("timeout", o.timeout, 1, &timeout) < 0)
         goto out_args;
     if (!o.config)
         o.config = config_default_path();
@@ -196,10 +233,13 @@ int main(int argc, char *argv[])
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (open_accounts(&cfg, ttl, &accts) == 0) {
-        if (tree_init(&t, accts, cfg.n_accounts, ttl) == 0) {
+        engine = engine_new(accts, cfg.n_accounts, timeout);
+        if (engine && tree_init(&t, accts, cfg.n_accounts, ttl, max_stale, engine) == 0) {
             rc = run_session(&args, &fo, &t);
+            engine_stop(engine); /* if the session never started it */
             tree_destroy(&t);
         }
+        engine_free(engine);
         for (size_t i = 0; i < cfg.n_accounts; i++)
             account_close(&accts[i]);
         free(accts);
@@ -210,6 +250,8 @@ out_args:
     free(fo.mountpoint);
     free(o.config);
     free(o.ttl);
+    free(o.max_stale);
+    free(o.timeout);
     for (int i = 0; i < o.n_nonopt; i++)
         free(o.nonopt[i]);
     fuse_opt_free_args(&args);

@@ -384,37 +384,77 @@ static long int_at(json_object *root, const char *path)
  * "last page" (Altur's documented maximum pageIndex is 25000). */
 #define MAX_PAGES 100000
 
-static void advance_cursor(const struct collection *coll, json_object *root, size_t n_items,
+void provider_page_advance(const struct collection *coll, struct page_info *info,
                            struct page_cursor *cur)
 {
     long size = coll->max_page_size > 0 ? coll->max_page_size : 100;
-    long total = cur->index == 0 ? int_at(root, coll->total) : -1;
-    long pages = int_at(root, coll->total_pages);
-    int more = has_more(coll, root);
 
     if (cur->index == 0)
-        cur->total = total;
+        cur->total = info->total;
     cur->index++;
-    cur->offset += (long)n_items;
+    cur->offset += (long)info->n_items;
 
-    if (coll->style == PAGE_NONE || n_items == 0 || cur->index >= MAX_PAGES) {
+    if (coll->style == PAGE_NONE || info->n_items == 0 || cur->index >= MAX_PAGES) {
         cur->done = true;
     } else if (coll->style == PAGE_CURSOR) {
-        json_object *next = json_path(root, coll->next_cursor);
         free(cur->cursor);
-        cur->cursor = NULL;
-        if (next && json_object_is_type(next, json_type_string) && *json_object_get_string(next))
-            cur->cursor = strdup(json_object_get_string(next));
-        cur->done = more == 0 || !cur->cursor;
-    } else if (more >= 0) {
-        cur->done = more == 0;
-    } else if (pages >= 0) {
-        cur->done = cur->index >= pages;
+        cur->cursor = info->next_cursor;
+        info->next_cursor = NULL;
+        cur->done = info->more == 0 || !cur->cursor;
+    } else if (info->more >= 0) {
+        cur->done = info->more == 0;
+    } else if (info->pages >= 0) {
+        cur->done = cur->index >= info->pages;
     } else if (cur->total >= 0) {
         cur->done = cur->offset >= cur->total;
     } else {
-        cur->done = (long)n_items < size;
+        cur->done = (long)info->n_items < size;
     }
+}
+
+long provider_page_count(const struct collection *coll, const struct page_info *first)
+{
+    long size = coll->max_page_size > 0 ? coll->max_page_size : 100;
+    long pages = -1;
+
+    switch (coll->style) {
+    case PAGE_INDEX0:
+    case PAGE_NUMBER1:
+    case PAGE_OFFSET:
+    case PAGE_BODY_NUMBER1:
+    case PAGE_BODY_SKIP:
+        break;
+    case PAGE_NONE:
+    case PAGE_CURSOR:
+        return -1; /* each page names the next one */
+    }
+    if (first->pages >= 0)
+        pages = first->pages;
+    else if (first->total >= 0)
+        pages = (first->total + size - 1) / size;
+    if (pages > MAX_PAGES)
+        pages = MAX_PAGES;
+    return pages;
+}
+
+void page_info_free(struct page_info *info)
+{
+    free(info->next_cursor);
+    info->next_cursor = NULL;
+}
+
+static void read_page_info(const struct collection *coll, json_object *root, size_t n_items,
+                           struct page_info *info)
+{
+    json_object *next = coll->next_cursor ? json_path(root, coll->next_cursor) : NULL;
+
+    memset(info, 0, sizeof(*info));
+    info->n_items = n_items;
+    info->more = has_more(coll, root);
+    info->pages = int_at(root, coll->total_pages);
+    info->total = int_at(root, coll->total);
+    if (next && json_object_is_type(next, json_type_string) && *json_object_get_string(next))
+        info->next_cursor = strdup(json_object_get_string(next));
 }
 
 /* Parses a body and refuses one that says "failure": the root, or NULL with
@@ -437,9 +477,9 @@ static json_object *parse_answer(const struct provider *p, const char *body, siz
     return r;
 }
 
-int provider_page_parse(const struct provider *p, const struct collection *coll, const char *body,
-                        size_t len, struct page_cursor *cur, json_object **root,
-                        json_object **items, char *err, size_t errlen)
+int provider_page_read(const struct provider *p, const struct collection *coll, const char *body,
+                       size_t len, json_object **root, json_object **items, struct page_info *info,
+                       char *err, size_t errlen)
 {
     int rc;
     json_object *r = parse_answer(p, body, len, &rc, err, errlen);
@@ -447,6 +487,7 @@ int provider_page_parse(const struct provider *p, const struct collection *coll,
 
     *root = NULL;
     *items = NULL;
+    memset(info, 0, sizeof(*info));
     if (!r)
         return rc;
     if (!arr || !json_object_is_type(arr, json_type_array)) {
@@ -454,9 +495,23 @@ int provider_page_parse(const struct provider *p, const struct collection *coll,
         json_object_put(r);
         return PARSE_MALFORMED;
     }
-    advance_cursor(coll, r, json_object_array_length(arr), cur);
+    read_page_info(coll, r, json_object_array_length(arr), info);
     *root = r;
     *items = arr;
+    return 0;
+}
+
+int provider_page_parse(const struct provider *p, const struct collection *coll, const char *body,
+                        size_t len, struct page_cursor *cur, json_object **root,
+                        json_object **items, char *err, size_t errlen)
+{
+    struct page_info info;
+    int rc = provider_page_read(p, coll, body, len, root, items, &info, err, errlen);
+
+    if (rc < 0)
+        return rc;
+    provider_page_advance(coll, &info, cur);
+    page_info_free(&info);
     return 0;
 }
 

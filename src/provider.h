@@ -124,6 +124,33 @@ void page_request_free(struct page_request *req);
 #define PARSE_MALFORMED (-1) /* not JSON, or not the documented shape */
 #define PARSE_FAILURE   (-2) /* well-formed, but the body says the request failed */
 
+/* What one page says about the listing, read before the cursor moves on. */
+struct page_info {
+    size_t n_items;
+    int more;          /* "more pages" flag: 1, 0, or -1 when absent */
+    long pages;        /* total pages, -1 unknown */
+    long total;        /* total records, -1 unknown */
+    char *next_cursor; /* PAGE_CURSOR: the next cursor (malloc'd), or NULL */
+};
+
+/* Parses one page body without moving a cursor: *items as for
+ * provider_page_parse(), *info what the page says of the listing.  Pages
+ * fetched in parallel are read as they arrive and applied in order with
+ * provider_page_advance().  page_info_free() frees info's cursor. */
+int provider_page_read(const struct provider *p, const struct collection *coll, const char *body,
+                       size_t len, json_object **root, json_object **items, struct page_info *info,
+                       char *err, size_t errlen);
+
+/* Moves cur past the page that info describes (takes info's cursor). */
+void provider_page_advance(const struct collection *coll, struct page_info *info,
+                           struct page_cursor *cur);
+void page_info_free(struct page_info *info);
+
+/* How many pages the listing has, from its first page (the page-index,
+ * page-number, offset and body styles), or -1 when only each page can tell
+ * the next (cursor style) or the first page gives no total. */
+long provider_page_count(const struct collection *coll, const struct page_info *first);
+
 /* Parses one page body.  On success returns 0, sets *items to the array
  * (owned by *root, which the caller json_object_put()s) and advances cur
  * (sets cur->done when there is no next page).  Otherwise returns

@@ -87,16 +87,17 @@ void rate_bucket_destroy(struct rate_bucket *b)
     pthread_mutex_destroy(&b->lock);
 }
 
-double rate_bucket_try(struct rate_bucket *b)
+double rate_bucket_try_at(struct rate_bucket *b, double now)
 {
-    double wait = 0, now;
+    double wait = 0;
 
     if (b->rate <= 0)
         return 0;
     pthread_mutex_lock(&b->lock);
-    now = rate_now();
-    b->tokens = fmin(b->capacity, b->tokens + (now - b->last) * b->rate);
-    b->last = now;
+    if (now > b->last) {
+        b->tokens = fmin(b->capacity, b->tokens + (now - b->last) * b->rate);
+        b->last = now;
+    }
     if (b->tokens >= 1)
         b->tokens -= 1;
     else
@@ -105,14 +106,15 @@ double rate_bucket_try(struct rate_bucket *b)
     return wait;
 }
 
-void rate_bucket_take(struct rate_bucket *b)
+double rate_bucket_try(struct rate_bucket *b)
 {
-    for (;;) {
-        double wait = rate_bucket_try(b);
-        struct timespec ts = {(time_t)wait, (long)((wait - floor(wait)) * 1e9)};
+    return rate_bucket_try_at(b, rate_now());
+}
 
-        if (wait <= 0)
-            return;
-        nanosleep(&ts, NULL);
-    }
+void rate_bucket_reset(struct rate_bucket *b, double now)
+{
+    pthread_mutex_lock(&b->lock);
+    b->tokens = b->capacity;
+    b->last = now;
+    pthread_mutex_unlock(&b->lock);
 }

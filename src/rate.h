@@ -1,8 +1,9 @@
 /**
  * @file rate.h
  * Request rates: parsing "12/s" / "100/min", and a thread-safe token bucket
- * used on both sides: campaignfs waits for a token before each request to
- * an account, campaignfs-sim refuses a request when its key has none.
+ * used on both sides: campaignfs's engine starts a request to an account
+ * only with a token (never sleeping for one), campaignfs-sim refuses a
+ * request when its key has none.
  */
 #ifndef CAMPAIGNFS_RATE_H
 #define CAMPAIGNFS_RATE_H
@@ -32,11 +33,13 @@ void rate_bucket_init(struct rate_bucket *b, double per_second, double capacity)
 void rate_bucket_destroy(struct rate_bucket *b);
 
 /* Takes one token if there is one: returns 0.  Otherwise returns the
- * seconds until one will be there (> 0) and takes nothing. */
+ * seconds until one will be there (> 0) and takes nothing.  _at takes the
+ * current monotonic time from the caller (a fake clock in tests). */
 double rate_bucket_try(struct rate_bucket *b);
+double rate_bucket_try_at(struct rate_bucket *b, double now);
 
-/* Takes one token, sleeping until there is one. */
-void rate_bucket_take(struct rate_bucket *b);
+/* Fills the bucket as of `now` (a test's fake clock starts here). */
+void rate_bucket_reset(struct rate_bucket *b, double now);
 
 /* Monotonic clock in seconds. */
 double rate_now(void);

@@ -1,56 +1,74 @@
 /**
  * @file tree.c
- * Nodes, inode numbers, per-node caches and the table of node kinds with
- * their loaders.  FUSE never sees a URL or JSON from here: it gets nodes,
- * attributes and bytes.
+ * Nodes, inode numbers, the table of node kinds and their loaders, and what
+ * a refresh tells the kernel.  FUSE never sees a URL or JSON from here: it
+ * gets nodes, attributes and bytes, or -EAGAIN and a node to wait for.
  */
 #include "tree.h"
 
 #include <errno.h>
 #include <math.h>
 #include <search.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "engine.h"
 #include "fetch.h"
 #include "log.h"
+#include "notify.h"
 
-#define FAILURE_RETRY_SECS 5.0
+/* Where a node's size and mtime come from, and (files) its bytes: the
+ * listing entry that describes it.  NULL in the table: a fixed directory
+ * (the mount's time). */
+typedef int (*entry_fn)(struct tree *t, struct node *n, struct listing **l,
+                        const struct listing_entry **e, struct node **wait);
 
-typedef int (*load_fn)(struct tree *t, struct node *n, struct listing **out,
-                       struct fetch_error *err);
+/* Starts loading n's listing; ends with tree_loaded(). */
+typedef void (*load_fn)(struct tree *t, struct node *n);
 
 struct node_type {
     const char *what; /* for messages */
-    bool dir;
-    bool expires;         /* false: built once, never refetched */
+    mode_t mode;
+    bool fetched;         /* its listing expires (TTL) and is refetched */
     enum node_kind child; /* kind of the children of listed records/dirs */
-    load_fn load;
+    load_fn load;         /* NULL: nothing listed (a file in its parent's listing) */
+    entry_fn attr;        /* where size and mtime come from */
+    entry_fn content;     /* files: where the bytes are */
+    /* hooks for what later kinds need; NULL: none */
+    int (*readlink)(struct tree *t, struct node *n, char *buf, size_t len);
+    int (*listxattr)(struct tree *t, struct node *n, char *buf, size_t len);
 };
 
-static int load_root(struct tree *t, struct node *n, struct listing **out, struct fetch_error *err);
-static int load_account(struct tree *t, struct node *n, struct listing **out,
-                        struct fetch_error *err);
-static int load_campaigns(struct tree *t, struct node *n, struct listing **out,
-                          struct fetch_error *err);
-static int load_campaign(struct tree *t, struct node *n, struct listing **out,
-                         struct fetch_error *err);
-static int load_contacts(struct tree *t, struct node *n, struct listing **out,
-                         struct fetch_error *err);
-static int load_calls(struct tree *t, struct node *n, struct listing **out,
-                      struct fetch_error *err);
-static int load_lazy(struct tree *t, struct node *n, struct listing **out, struct fetch_error *err);
+static void load_root(struct tree *t, struct node *n);
+static void load_account(struct tree *t, struct node *n);
+static void load_campaigns(struct tree *t, struct node *n);
+static void load_campaign(struct tree *t, struct node *n);
+static void load_contacts(struct tree *t, struct node *n);
+static void load_calls(struct tree *t, struct node *n);
+static void load_lazy(struct tree *t, struct node *n);
+static int entry_in_parent(struct tree *t, struct node *n, struct listing **l,
+                           const struct listing_entry **e, struct node **wait);
+static int entry_of_campaign(struct tree *t, struct node *n, struct listing **l,
+                             const struct listing_entry **e, struct node **wait);
+static int entry_own(struct tree *t, struct node *n, struct listing **l,
+                     const struct listing_entry **e, struct node **wait);
+
+#define DIR_MODE  (S_IFDIR | 0555)
+#define FILE_MODE (S_IFREG | 0444)
 
 static const struct node_type node_types[NODE_KIND_COUNT] = {
-    [NODE_ROOT] = {"the accounts", true, false, NODE_ACCOUNT, load_root},
-    [NODE_ACCOUNT] = {"the account", true, false, NODE_CAMPAIGNS, load_account},
-    [NODE_CAMPAIGNS] = {"the campaign list", true, true, NODE_CAMPAIGN, load_campaigns},
-    [NODE_CAMPAIGN] = {"the campaign", true, false, NODE_CONTACTS, load_campaign},
-    [NODE_CONTACTS] = {"the contacts", true, true, NODE_RECORD, load_contacts},
-    [NODE_CALLS] = {"the calls", true, true, NODE_RECORD, load_calls},
-    [NODE_RECORD] = {"the record", false, false, NODE_RECORD, NULL},
-    [NODE_LAZY] = {"the record", false, true, NODE_RECORD, load_lazy},
+    [NODE_ROOT] = {"the accounts", DIR_MODE, false, NODE_ACCOUNT, load_root},
+    [NODE_ACCOUNT] = {"the account", DIR_MODE, false, NODE_CAMPAIGNS, load_account},
+    [NODE_CAMPAIGNS] = {"the campaign list", DIR_MODE, true, NODE_CAMPAIGN, load_campaigns},
+    [NODE_CAMPAIGN] = {"the campaign", DIR_MODE, false, NODE_CONTACTS, load_campaign,
+                       entry_in_parent},
+    [NODE_CONTACTS] = {"the contacts", DIR_MODE, true, NODE_RECORD, load_contacts,
+                       entry_of_campaign},
+    [NODE_CALLS] = {"the calls", DIR_MODE, true, NODE_RECORD, load_calls, entry_of_campaign},
+    [NODE_RECORD] = {"the record", FILE_MODE, false, NODE_RECORD, NULL, entry_in_parent,
+                     entry_in_parent},
+    [NODE_LAZY] = {"the record", FILE_MODE, true, NODE_RECORD, load_lazy, entry_own, entry_own},
 };
 
 /* ---- nodes and inodes ---- */
@@ -60,6 +78,17 @@ static int node_name_cmp(const void *a, const void *b)
     return strcmp(((const struct node *)a)->name, ((const struct node *)b)->name);
 }
 
+static void node_free(struct node *n)
+{
+    if (n->cache) {
+        cache_destroy(n->cache);
+        free(n->cache);
+    }
+    free(n->name);
+    free(n->id);
+    free(n);
+}
+
 static struct node *node_new(struct tree *t, enum node_kind kind, struct node *parent,
                              const char *name, struct account *acct, const char *id)
 {
@@ -67,10 +96,14 @@ static struct node *node_new(struct tree *t, enum node_kind kind, struct node *p
 
     if (!n)
         return NULL;
+    n->kind = (unsigned char)kind;
     n->name = strdup(name);
     n->id = id ? strdup(id) : NULL;
-    if (!n->name || (id && !n->id))
+    n->cache = node_types[kind].load ? malloc(sizeof(*n->cache)) : NULL;
+    if (!n->name || (id && !n->id) || (node_types[kind].load && !n->cache))
         goto fail;
+    if (n->cache)
+        cache_init(n->cache);
     if (t->n_nodes == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 1024;
         struct node **nodes = realloc(t->nodes, cap * sizeof(*nodes));
@@ -79,31 +112,14 @@ static struct node *node_new(struct tree *t, enum node_kind kind, struct node *p
         t->nodes = nodes;
         t->cap = cap;
     }
-    n->kind = kind;
     n->parent = parent;
     n->acct = acct;
-    pthread_mutex_init(&n->cache.lock, NULL);
-    pthread_cond_init(&n->cache.cond, NULL);
     t->nodes[t->n_nodes++] = n;
     n->ino = t->n_nodes; /* FUSE_ROOT_ID is 1 */
     return n;
 fail:
-    free(n->name);
-    free(n->id);
-    free(n);
+    node_free(n);
     return NULL;
-}
-
-static void node_free(void *p)
-{
-    struct node *n = p;
-
-    listing_unref(n->cache.value);
-    pthread_mutex_destroy(&n->cache.lock);
-    pthread_cond_destroy(&n->cache.cond);
-    free(n->name);
-    free(n->id);
-    free(n);
 }
 
 static void no_free(void *p)
@@ -111,13 +127,16 @@ static void no_free(void *p)
     (void)p;
 }
 
-int tree_init(struct tree *t, struct account *accounts, size_t n_accounts, long ttl)
+int tree_init(struct tree *t, struct account *accounts, size_t n_accounts, long ttl, long max_stale,
+              struct engine *engine)
 {
     memset(t, 0, sizeof(*t));
     pthread_mutex_init(&t->lock, NULL);
     t->accounts = accounts;
     t->n_accounts = n_accounts;
     t->ttl = ttl;
+    t->max_stale = max_stale;
+    t->engine = engine;
     t->mounted = time(NULL);
     return node_new(t, NODE_ROOT, NULL, "", NULL, NULL) ? 0 : -1;
 }
@@ -146,60 +165,56 @@ struct node *tree_node(struct tree *t, fuse_ino_t ino)
 
 bool node_is_dir(const struct node *n)
 {
-    return node_types[n->kind].dir;
+    return S_ISDIR(node_types[n->kind].mode);
 }
 
-double node_timeout(const struct tree *t, const struct node *n)
+static double account_ttl(const struct tree *t, const struct node *n)
 {
     return (double)(n->acct ? n->acct->ttl : t->ttl);
 }
 
-/* Seconds until n's cached listing expires (the TTL for fixed ones). */
-static double cache_remaining(const struct tree *t, struct node *n)
+static struct cache_policy policy(const struct tree *t, const struct node *n)
 {
-    double left;
+    struct cache_policy p = {.ttl = -1, .max_stale = (double)t->max_stale};
 
-    pthread_mutex_lock(&n->cache.lock);
-    left = n->cache.value ? n->cache.expires - rate_now() : 0;
-    pthread_mutex_unlock(&n->cache.lock);
-    if (isinf(left))
-        return node_timeout(t, n);
-    return left > 0 ? left : 0;
+    if (node_types[n->kind].fetched)
+        p.ttl = account_ttl(t, n);
+    return p;
 }
 
-/* The listing whose entry gives n its attributes (see tree_stat()). */
-static struct node *attr_source(struct node *n)
+/* Seconds until n's listing stops being fresh (the TTL for fixed ones). */
+static double fresh_for(const struct tree *t, struct node *n)
 {
-    switch (n->kind) {
-    case NODE_CAMPAIGN:
-    case NODE_RECORD:
-    case NODE_LAZY:
+    double left = n->cache ? cache_fresh_for(n->cache, rate_now()) : 0;
+
+    if (isinf(left))
+        return account_ttl(t, n);
+    return left;
+}
+
+/* The node whose listing holds the entry describing n, or NULL. */
+static struct node *attr_holder(struct node *n)
+{
+    if (node_types[n->kind].attr == entry_in_parent)
         return n->parent;
-    case NODE_CONTACTS:
-    case NODE_CALLS:
+    if (node_types[n->kind].attr == entry_of_campaign)
         return n->parent->parent;
-    case NODE_ROOT:
-    case NODE_ACCOUNT:
-    case NODE_CAMPAIGNS:
-    case NODE_KIND_COUNT:
-        break;
-    }
     return NULL;
 }
 
 double node_valid_for(struct tree *t, struct node *n)
 {
-    struct node *src = attr_source(n);
-    double left = src ? cache_remaining(t, src) : node_timeout(t, n);
+    struct node *src = attr_holder(n);
+    double left = src ? fresh_for(t, src) : account_ttl(t, n);
 
-    if (n->kind == NODE_LAZY)
-        left = fmin(left, cache_remaining(t, n));
+    if (node_types[n->kind].attr == entry_own)
+        left = fmin(fresh_for(t, n->parent), fresh_for(t, n));
     return left;
 }
 
 double dir_valid_for(struct tree *t, struct node *dir)
 {
-    return cache_remaining(t, dir);
+    return fresh_for(t, dir);
 }
 
 static enum node_kind child_kind(const struct node *dir, const struct listing_entry *e)
@@ -224,6 +239,18 @@ static struct account *child_account(struct tree *t, const struct node *dir,
     return NULL;
 }
 
+/* The existing child named name, or NULL. */
+static struct node *find_child(struct tree *t, struct node *dir, const char *name)
+{
+    struct node key = {.name = (char *)name};
+    void *found;
+
+    pthread_mutex_lock(&t->lock);
+    found = tfind(&key, &dir->children, node_name_cmp);
+    pthread_mutex_unlock(&t->lock);
+    return found ? *(struct node **)found : NULL;
+}
+
 struct node *tree_child(struct tree *t, struct node *dir, const struct listing_entry *e)
 {
     struct node key = {.name = e->name};
@@ -243,7 +270,160 @@ struct node *tree_child(struct tree *t, struct node *dir, const struct listing_e
     return n;
 }
 
+/* ---- the end of a load ---- */
+
+/* Tells the kernel what changed between old and fresh listings of dir:
+ * changed entries lose their cached attributes and bytes, names that came
+ * or went their cached entries (or absence). */
+static void invalidate(struct tree *t, struct node *dir, const struct listing *old,
+                       const struct listing *fresh)
+{
+    bool names_changed = !old || old->n != fresh->n;
+
+    if (!t->notifier || !old)
+        return;
+    if (!node_is_dir(dir)) {
+        notify_inode(t->notifier, dir->ino); /* a file fetched on its own */
+        return;
+    }
+    for (size_t i = 0; i < old->n; i++) {
+        const struct listing_entry *o = &old->entries[i];
+        const struct listing_entry *f = listing_find(fresh, o->name);
+        struct node *child;
+
+        if (f && f->len == o->len && f->mtime == o->mtime && f->type == o->type &&
+            (o->len == 0 || memcmp(f->bytes, o->bytes, o->len) == 0))
+            continue;
+        child = find_child(t, dir, o->name);
+        if (!f) {
+            names_changed = true;
+            notify_entry(t->notifier, dir->ino, o->name);
+        }
+        if (child) {
+            notify_inode(t->notifier, child->ino);
+            /* contacts/ and calls/ take their attributes from this entry */
+            for (size_t k = 0; child->kind == NODE_CAMPAIGN && k < 2; k++) {
+                struct node *sub = find_child(t, child, k ? "calls" : "contacts");
+                if (sub)
+                    notify_inode(t->notifier, sub->ino);
+            }
+        }
+    }
+    for (size_t i = 0; i < fresh->n; i++) {
+        if (!listing_find(old, fresh->entries[i].name)) {
+            names_changed = true;
+            notify_entry(t->notifier, dir->ino, fresh->entries[i].name);
+        }
+    }
+    if (names_changed)
+        notify_inode(t->notifier, dir->ino); /* its cached entries */
+}
+
+static void log_failure(const struct node *n, const struct fetch_error *err, bool stale, bool first)
+{
+    if (!first)
+        log_debug("%s (failed again)", err->message);
+    else if (stale)
+        log_warn("%s (still showing the previous listing of %s)", err->message,
+                 node_types[n->kind].what);
+    else
+        log_error("%s", err->message);
+}
+
+struct drop_prev {
+    struct cache *cache;
+    unsigned long serial;
+};
+
+static void drop_prev(void *arg)
+{
+    struct drop_prev *d = arg;
+
+    cache_drop_prev(d->cache, d->serial);
+    free(d);
+}
+
+/* Ends n's load with a listing (fresh) or a failure (err). */
+static void tree_loaded(struct tree *t, struct node *n, struct listing *fresh,
+                        const struct fetch_error *err)
+{
+    struct cache_policy pol = policy(t, n);
+    double now = rate_now();
+    struct listing *prev, *old = NULL;
+
+    if (!fresh) {
+        struct listing *have = cache_current(n->cache);
+        log_failure(n, err, have != NULL, cache_failures(n->cache) == 0);
+        listing_unref(have);
+        cache_fail(n->cache, &pol, now, err);
+        return;
+    }
+    prev = cache_current(n->cache);
+    listing_carry_times(fresh, prev, node_types[n->kind].fetched ? time(NULL) : t->mounted);
+    listing_unref(prev);
+    if (!cache_publish(n->cache, &pol, now, fresh, &old))
+        return; /* the same as before: nothing to tell anyone */
+    if (old)
+        atomic_fetch_sub(&t->bytes, old->total_bytes);
+    atomic_fetch_add(&t->bytes, fresh->total_bytes);
+    if (t->store.save)
+        t->store.save(t->store.ctx, n, fresh);
+    invalidate(t, n, old, fresh);
+    if (old) {
+        /* reads the kernel sized from old are answered from it until the
+         * kernel has dropped those sizes */
+        struct drop_prev *d = malloc(sizeof(*d));
+        if (d) {
+            *d = (struct drop_prev){n->cache, old->serial};
+            notify_then(t->notifier, drop_prev, d);
+        } else {
+            cache_drop_prev(n->cache, old->serial);
+        }
+    }
+    listing_unref(old);
+}
+
+static void fail_internal(struct tree *t, struct node *n, const char *what)
+{
+    struct fetch_error err = {.cls = FETCH_INTERNAL};
+
+    snprintf(err.message, sizeof(err.message), "[%s] %s: %s",
+             n->acct ? n->acct->name : "campaignfs", node_types[n->kind].what, what);
+    tree_loaded(t, n, NULL, &err);
+}
+
 /* ---- loaders ---- */
+
+struct load_ctx {
+    struct tree *t;
+    struct node *n;
+};
+
+static void fetched(struct fetch *f, struct listing *l, const struct fetch_error *err, void *arg)
+{
+    struct load_ctx *lc = arg;
+    struct node *n = lc->n;
+
+    (void)f;
+    if (l && n->kind == NODE_CAMPAIGNS && n->acct->campaigns)
+        listing_keep_ids(l, n->acct->campaigns);
+    tree_loaded(lc->t, n, l, err);
+    free(lc);
+}
+
+/* Runs f for n: the cache knows the fetch while it is in flight. */
+static void run_fetch(struct tree *t, struct node *n, struct fetch *f, struct load_ctx *lc)
+{
+    if (!f) {
+        free(lc);
+        fail_internal(t, n, "out of memory");
+        return;
+    }
+    pthread_mutex_lock(&n->cache->lock);
+    n->cache->fetch = f;
+    pthread_mutex_unlock(&n->cache->lock);
+    fetch_start(f);
+}
 
 static const char *campaign_of(const struct node *n)
 {
@@ -252,59 +432,58 @@ static const char *campaign_of(const struct node *n)
     return n ? n->id : NULL;
 }
 
-static int finish_static(struct listing_builder *b, struct listing **out, struct fetch_error *err)
+static void fetch_list(struct tree *t, struct node *n, const struct collection *coll,
+                       enum entry_type type)
 {
-    *out = listing_builder_finish(b);
-    if (*out)
-        return 0;
-    err->cls = FETCH_INTERNAL;
-    snprintf(err->message, sizeof(err->message), "out of memory");
-    return -1;
+    struct load_ctx *lc = malloc(sizeof(*lc));
+    struct fetch *f = NULL;
+
+    if (lc) {
+        *lc = (struct load_ctx){t, n};
+        f = fetch_collection(t->engine, n->acct, coll, campaign_of(n), type, fetched, lc);
+    }
+    run_fetch(t, n, f, lc);
 }
 
-static int load_root(struct tree *t, struct node *n, struct listing **out, struct fetch_error *err)
+static void finish_static(struct tree *t, struct node *n, struct listing_builder *b)
+{
+    struct listing *l = listing_builder_finish(b);
+
+    if (l)
+        tree_loaded(t, n, l, NULL);
+    else
+        fail_internal(t, n, "out of memory");
+}
+
+static void load_root(struct tree *t, struct node *n)
 {
     struct listing_builder b;
 
-    (void)n;
     listing_builder_init(&b, NULL, ENTRY_DIR);
     for (size_t i = 0; i < t->n_accounts; i++)
         listing_builder_add(&b, t->accounts[i].name, NULL, ENTRY_DIR, NULL, 0, 0);
-    return finish_static(&b, out, err);
+    finish_static(t, n, &b);
 }
 
-static int load_account(struct tree *t, struct node *n, struct listing **out,
-                        struct fetch_error *err)
+static void load_account(struct tree *t, struct node *n)
 {
     struct listing_builder b;
 
-    (void)t;
-    (void)n;
     listing_builder_init(&b, NULL, ENTRY_DIR);
     listing_builder_add(&b, "campaigns", NULL, ENTRY_DIR, NULL, 0, 0);
-    return finish_static(&b, out, err);
+    finish_static(t, n, &b);
 }
 
-static int load_campaigns(struct tree *t, struct node *n, struct listing **out,
-                          struct fetch_error *err)
+static void load_campaigns(struct tree *t, struct node *n)
 {
-    struct account *a = n->acct;
-
-    (void)t;
-    if (fetch_collection(a, &a->provider->campaigns, NULL, ENTRY_DIR, out, err) < 0)
-        return -1;
-    if (a->campaigns)
-        listing_keep_ids(*out, a->campaigns);
-    return 0;
+    fetch_list(t, n, &n->acct->provider->campaigns, ENTRY_DIR);
 }
 
-static int load_campaign(struct tree *t, struct node *n, struct listing **out,
-                         struct fetch_error *err)
+static void load_campaign(struct tree *t, struct node *n)
 {
     const struct provider *p = n->acct->provider;
     struct listing_builder b;
 
-    (void)t;
     listing_builder_init(&b, NULL, ENTRY_DIR);
     if (p->campaign.path)
         listing_builder_add(&b, "campaign.json", n->id, ENTRY_LAZY, NULL, 0, 0);
@@ -314,180 +493,189 @@ static int load_campaign(struct tree *t, struct node *n, struct listing **out,
         listing_builder_add(&b, "calls", NULL, ENTRY_DIR, NULL, 0, 0);
         listing_builder_tag(&b, NODE_CALLS);
     }
-    return finish_static(&b, out, err);
+    finish_static(t, n, &b);
 }
 
-static int load_contacts(struct tree *t, struct node *n, struct listing **out,
-                         struct fetch_error *err)
+static void load_contacts(struct tree *t, struct node *n)
 {
-    (void)t;
-    return fetch_collection(n->acct, &n->acct->provider->contacts, campaign_of(n), ENTRY_FILE, out,
-                            err);
+    fetch_list(t, n, &n->acct->provider->contacts, ENTRY_FILE);
 }
 
-/* Calls named by the campaign's contacts (Truedy): each fetched on lookup. */
-static int calls_from_contacts(struct tree *t, struct node *n, struct listing **out,
-                               struct fetch_error *err)
+/* A load that waits for another node's listing first. */
+struct dep_wait {
+    struct cache_waiter w;
+    struct tree *t;
+    struct node *n;
+};
+
+static void calls_from_contacts(struct tree *t, struct node *n);
+
+static void dep_woken(struct cache_waiter *w)
+{
+    struct dep_wait *d = (struct dep_wait *)w;
+    struct tree *t = d->t;
+    struct node *n = d->n;
+
+    free(d);
+    calls_from_contacts(t, n);
+}
+
+/* Calls named by the campaign's contacts (Truedy): each fetched on lookup.
+ * Waits (without blocking) for the contacts listing. */
+static void calls_from_contacts(struct tree *t, struct node *n)
 {
     static const struct collection by_link = {.naming = NAME_BY_ID};
-    struct listing *parent = NULL, *contacts = NULL;
+    struct node *contacts = NULL, *wait = NULL;
+    struct listing *parent = NULL, *cl = NULL;
     const struct listing_entry *e;
     struct listing_builder b;
     int rc;
 
-    rc = tree_listing(t, n->parent, &parent);
+    rc = tree_listing(t, n->parent, &parent, &wait);
     e = rc == 0 ? listing_find(parent, "contacts") : NULL;
-    if (e)
-        rc = tree_listing(t, tree_child(t, n->parent, e), &contacts);
+    contacts = e ? tree_child(t, n->parent, e) : NULL;
     listing_unref(parent);
-    if (rc < 0 || !e) {
-        err->cls = rc == -EACCES         ? FETCH_AUTH
-                   : rc == -ENOENT || !e ? FETCH_NOT_FOUND
-                                         : FETCH_SERVER;
-        snprintf(err->message, sizeof(err->message),
+    if (contacts)
+        rc = tree_listing(t, contacts, &cl, &wait);
+    if (rc == -EAGAIN) {
+        struct dep_wait *d = malloc(sizeof(*d));
+        if (!d) {
+            fail_internal(t, n, "out of memory");
+            return;
+        }
+        *d = (struct dep_wait){.w.wake = dep_woken, .t = t, .n = n};
+        if (tree_wait(t, wait, &d->w) != CACHE_WAITING)
+            dep_woken(&d->w); /* over already: look again */
+        return;
+    }
+    if (rc < 0 || !contacts) {
+        struct fetch_error err = {.cls = rc == -EACCES                ? FETCH_AUTH
+                                         : rc == -ENOENT || !contacts ? FETCH_NOT_FOUND
+                                                                      : FETCH_SERVER};
+        snprintf(err.message, sizeof(err.message),
                  "[%s] the calls of campaign %s are named by its contacts, which could not be "
                  "listed (see above)",
                  n->acct->name, campaign_of(n));
-        return -1;
+        tree_loaded(t, n, NULL, &err);
+        return;
     }
     listing_builder_init(&b, &by_link, ENTRY_LAZY);
-    for (size_t i = 0; i < contacts->n; i++)
-        if (contacts->entries[i].link)
-            listing_builder_add(&b, NULL, contacts->entries[i].link, ENTRY_LAZY, NULL, 0, 0);
-    listing_unref(contacts);
-    return finish_static(&b, out, err);
+    for (size_t i = 0; i < cl->n; i++)
+        if (cl->entries[i].link)
+            listing_builder_add(&b, NULL, cl->entries[i].link, ENTRY_LAZY, NULL, 0, 0);
+    listing_unref(cl);
+    finish_static(t, n, &b);
 }
 
-static int load_calls(struct tree *t, struct node *n, struct listing **out, struct fetch_error *err)
+static void load_calls(struct tree *t, struct node *n)
 {
     const struct provider *p = n->acct->provider;
 
     if (!p->calls.path)
-        return calls_from_contacts(t, n, out, err);
-    return fetch_collection(n->acct, &p->calls, campaign_of(n), ENTRY_FILE, out, err);
+        calls_from_contacts(t, n);
+    else
+        fetch_list(t, n, &p->calls, ENTRY_FILE);
 }
 
-static int load_lazy(struct tree *t, struct node *n, struct listing **out, struct fetch_error *err)
+static void load_lazy(struct tree *t, struct node *n)
 {
     const struct provider *p = n->acct->provider;
     const struct record_endpoint *ep = n->parent->kind == NODE_CAMPAIGN ? &p->campaign : &p->call;
+    struct load_ctx *lc = malloc(sizeof(*lc));
+    struct fetch *f = NULL;
 
-    (void)t;
-    return fetch_record(n->acct, ep, campaign_of(n), n->id, n->name, out, err);
-}
-
-/* ---- the cache ---- */
-
-static void log_failure(const struct node *n, const struct fetch_error *err, bool stale)
-{
-    if (stale)
-        log_warn("%s (still showing the previous listing of %s)", err->message,
-                 node_types[n->kind].what);
-    else
-        log_error("%s", err->message);
-}
-
-static void publish(struct tree *t, struct node *n, struct listing *fresh, double now)
-{
-    struct cache *c = &n->cache;
-    struct listing *old = c->value;
-
-    listing_carry_times(fresh, old, node_types[n->kind].expires ? time(NULL) : t->mounted);
-    if (old)
-        atomic_fetch_sub(&t->bytes, old->total_bytes);
-    atomic_fetch_add(&t->bytes, fresh->total_bytes);
-    c->value = fresh;
-    c->expires = node_types[n->kind].expires ? now + (double)node_timeout(t, n) : INFINITY;
-    c->last_errno = 0;
-    listing_unref(old);
-}
-
-/* Called with c->lock held and c->fetching set; drops the lock to load. */
-static void refresh(struct tree *t, struct node *n, double now)
-{
-    struct cache *c = &n->cache;
-    struct fetch_error err = {0};
-    struct listing *fresh = NULL;
-    int rc;
-
-    pthread_mutex_unlock(&c->lock);
-    rc = node_types[n->kind].load(t, n, &fresh, &err);
-    pthread_mutex_lock(&c->lock);
-    if (rc == 0) {
-        publish(t, n, fresh, now);
-        return;
+    if (lc) {
+        *lc = (struct load_ctx){t, n};
+        f = fetch_record(t->engine, n->acct, ep, campaign_of(n), n->id, n->name, fetched, lc);
     }
-    log_failure(n, &err, c->value != NULL);
-    c->retry_at = rate_now() + fmin(FAILURE_RETRY_SECS, fmax(1.0, node_timeout(t, n)));
-    if (c->value)
-        c->expires = c->retry_at; /* keep the whole previous listing meanwhile */
-    else
-        c->last_errno = fetch_errno(err.cls);
+    run_fetch(t, n, f, lc);
 }
 
-int tree_listing(struct tree *t, struct node *n, struct listing **out)
+/* ---- listings ---- */
+
+int tree_listing(struct tree *t, struct node *n, struct listing **out, struct node **wait)
 {
-    struct cache *c = &n->cache;
-    int rc = 0;
+    struct cache_policy pol = policy(t, n);
+    enum cache_answer a;
+    bool start;
+    int err;
 
     *out = NULL;
-    if (!node_types[n->kind].load)
+    if (!n->cache)
         return -ENOTDIR;
-    pthread_mutex_lock(&c->lock);
-    for (;;) {
-        double now = rate_now();
-
-        if (c->value && now < c->expires)
-            break;
-        if (c->fetching) {
-            pthread_cond_wait(&c->cond, &c->lock);
-            continue;
-        }
-        if (!c->value && c->last_errno && now < c->retry_at)
-            break;
-        c->fetching = true;
-        refresh(t, n, now);
-        c->fetching = false;
-        pthread_cond_broadcast(&c->cond);
-        break;
+    a = cache_get(n->cache, &pol, rate_now(), wait != NULL, out, &start, &err);
+    if (start) {
+        node_types[n->kind].load(t, n);
+        if (a == CACHE_WAIT) /* a listing built on the spot is there now */
+            a = cache_get(n->cache, &pol, rate_now(), false, out, &start, &err);
     }
-    if (c->value)
-        *out = listing_ref(c->value);
-    else
-        rc = -(c->last_errno ? c->last_errno : EIO);
-    pthread_mutex_unlock(&c->lock);
-    return rc;
+    if (a == CACHE_HIT)
+        return 0;
+    if (a == CACHE_ERROR)
+        return -err;
+    if (wait)
+        *wait = n;
+    return -EAGAIN;
+}
+
+enum cache_wait_answer tree_wait(struct tree *t, struct node *node, struct cache_waiter *w)
+{
+    (void)t;
+    return cache_wait(node->cache, w);
+}
+
+void tree_expire(struct tree *t, struct node *n)
+{
+    size_t count;
+
+    if (n->cache)
+        cache_expire(n->cache);
+    pthread_mutex_lock(&t->lock);
+    count = t->n_nodes;
+    pthread_mutex_unlock(&t->lock);
+    for (size_t i = 0; i < count; i++) {
+        struct node *m = tree_node(t, i + 1);
+        for (struct node *p = m ? m->parent : NULL; p; p = p->parent) {
+            if (p == n) {
+                if (m->cache)
+                    cache_expire(m->cache);
+                break;
+            }
+        }
+    }
+}
+
+bool tree_dir_opened(struct node *dir, const struct listing *l)
+{
+    return atomic_exchange(&dir->dir_serial, l->serial) == l->serial;
 }
 
 /* ---- attributes and contents ---- */
 
-static void fill_stat(const struct tree *t, const struct node *n, struct stat *st, size_t size,
-                      time_t mtime)
+static void fill_stat(const struct node *n, struct stat *st, size_t size, time_t mtime)
 {
     memset(st, 0, sizeof(*st));
     st->st_ino = n->ino;
     st->st_uid = getuid();
     st->st_gid = getgid();
+    st->st_mode = node_types[n->kind].mode;
     if (node_is_dir(n)) {
-        st->st_mode = S_IFDIR | 0555;
         st->st_nlink = 2;
         st->st_size = 4096;
     } else {
-        st->st_mode = S_IFREG | 0444;
         st->st_nlink = 1;
         st->st_size = (off_t)size;
     }
     st->st_blksize = 4096;
     st->st_blocks = (blkcnt_t)((st->st_size + 511) / 512);
     st->st_mtime = st->st_ctime = st->st_atime = mtime;
-    (void)t;
 }
 
 /* The entry that names n in its parent's current listing. */
-static int parent_entry(struct tree *t, struct node *n, struct listing **l,
-                        const struct listing_entry **e)
+static int entry_in_parent(struct tree *t, struct node *n, struct listing **l,
+                           const struct listing_entry **e, struct node **wait)
 {
-    int rc = tree_listing(t, n->parent, l);
+    int rc = tree_listing(t, n->parent, l, wait);
 
     if (rc < 0)
         return rc;
@@ -499,22 +687,26 @@ static int parent_entry(struct tree *t, struct node *n, struct listing **l,
     return -ENOENT;
 }
 
-int tree_content(struct tree *t, struct node *n, struct listing **l, const struct listing_entry **e)
+/* contacts/ and calls/: the campaign's entry in the campaign list. */
+static int entry_of_campaign(struct tree *t, struct node *n, struct listing **l,
+                             const struct listing_entry **e, struct node **wait)
 {
-    int rc;
+    return entry_in_parent(t, n->parent, l, e, wait);
+}
 
-    *l = NULL;
-    *e = NULL;
-    if (n->kind == NODE_RECORD)
-        return parent_entry(t, n, l, e);
-    if (n->kind != NODE_LAZY)
-        return -EISDIR;
-    rc = parent_entry(t, n, l, e); /* still listed? */
+/* A file fetched on its own: the one entry of its own listing, while its
+ * parent still lists it. */
+static int entry_own(struct tree *t, struct node *n, struct listing **l,
+                     const struct listing_entry **e, struct node **wait)
+{
+    int rc = entry_in_parent(t, n, l, e, wait);
+
     listing_unref(*l);
     *l = NULL;
+    *e = NULL;
     if (rc < 0)
         return rc;
-    rc = tree_listing(t, n, l);
+    rc = tree_listing(t, n, l, wait);
     if (rc < 0)
         return rc;
     if ((*l)->n != 1) {
@@ -526,52 +718,66 @@ int tree_content(struct tree *t, struct node *n, struct listing **l, const struc
     return 0;
 }
 
-bool node_opened(struct node *n, time_t mtime, size_t size)
+/* The kernel sized n from the listing with serial `told`.  When that is
+ * the listing the current one l replaced, the bytes come from it: a read
+ * that the kernel sized before a refresh is never cut at the old size. */
+static void bytes_as_told(struct node *n, struct node *holder, struct listing **l,
+                          const struct listing_entry **e)
 {
-    bool same;
+    unsigned long told = atomic_load(&n->told_serial);
+    struct listing *prev;
+    const struct listing_entry *pe;
 
-    pthread_mutex_lock(&n->cache.lock);
-    same = n->open_mtime == mtime && n->open_size == size;
-    n->open_mtime = mtime;
-    n->open_size = size;
-    pthread_mutex_unlock(&n->cache.lock);
-    return same;
+    if (!told || told == (*l)->serial)
+        return;
+    prev = cache_prev(holder->cache);
+    pe = prev && prev->serial == told ? listing_find(prev, (*e)->name) : NULL;
+    if (!pe) {
+        listing_unref(prev);
+        return;
+    }
+    listing_unref(*l);
+    *l = prev;
+    *e = pe;
 }
 
-int tree_stat(struct tree *t, struct node *n, struct stat *st)
+int tree_content(struct tree *t, struct node *n, struct listing **l, const struct listing_entry **e,
+                 struct node **wait)
+{
+    int rc;
+
+    *l = NULL;
+    *e = NULL;
+    if (!node_types[n->kind].content)
+        return -EISDIR;
+    rc = node_types[n->kind].content(t, n, l, e, wait);
+    if (rc == 0)
+        bytes_as_told(n, node_types[n->kind].content == entry_own ? n : n->parent, l, e);
+    return rc;
+}
+
+int tree_stat(struct tree *t, struct node *n, struct stat *st, struct node **wait)
 {
     struct listing *l = NULL;
     const struct listing_entry *e = NULL;
-    int rc = 0;
+    int rc;
 
-    switch (n->kind) {
-    case NODE_ROOT:
-    case NODE_ACCOUNT:
-    case NODE_CAMPAIGNS:
-        fill_stat(t, n, st, 0, t->mounted);
+    if (!node_types[n->kind].attr) {
+        fill_stat(n, st, 0, t->mounted);
         return 0;
-    case NODE_CAMPAIGN:
-        rc = parent_entry(t, n, &l, &e);
-        break;
-    case NODE_CONTACTS:
-    case NODE_CALLS:
-        rc = parent_entry(t, n->parent, &l, &e);
-        break;
-    case NODE_RECORD:
-    case NODE_LAZY:
-        rc = tree_content(t, n, &l, &e);
-        break;
-    case NODE_KIND_COUNT:
-        return -EIO;
     }
-    if (rc == 0)
-        fill_stat(t, n, st, e->len, e->mtime);
+    rc = node_types[n->kind].attr(t, n, &l, &e, wait);
+    if (rc == 0) {
+        fill_stat(n, st, e->len, e->mtime);
+        if (!node_is_dir(n))
+            atomic_store(&n->told_serial, l->serial);
+    }
     listing_unref(l);
     return rc;
 }
 
 int tree_lookup(struct tree *t, struct node *dir, const char *name, struct node **child,
-                struct stat *st)
+                struct stat *st, struct node **wait)
 {
     struct listing *l = NULL;
     const struct listing_entry *e;
@@ -580,7 +786,7 @@ int tree_lookup(struct tree *t, struct node *dir, const char *name, struct node 
     *child = NULL;
     if (!node_is_dir(dir))
         return -ENOTDIR;
-    rc = tree_listing(t, dir, &l);
+    rc = tree_listing(t, dir, &l, wait);
     if (rc < 0)
         return rc;
     e = listing_find(l, name);
@@ -590,5 +796,5 @@ int tree_lookup(struct tree *t, struct node *dir, const char *name, struct node 
         return -ENOENT;
     if (!*child)
         return -ENOMEM;
-    return tree_stat(t, *child, st);
+    return tree_stat(t, *child, st, wait);
 }

@@ -1,10 +1,12 @@
 /**
  * @file tree.h
  * The directory model.  A node is one path of the mount (its inode number
- * is fixed for the life of the mount); node kinds are a table saying how a
- * node's listing is loaded and what its children are.  Directories and
- * lazily fetched files own a cache: a listing with an expiry, fetched on
- * miss, one fetch at a time (others wait for it), swapped in whole.
+ * is fixed for the life of the mount).  Node kinds are a table: each kind
+ * says its mode, where its attributes come from, how its content is read,
+ * how its listing is loaded, its xattrs and its symlink target.  Listed
+ * nodes own a cache (cache.h); loads run on the engine (engine.h) and
+ * nothing here blocks: an answer that needs a load in flight is -EAGAIN
+ * with the node to wait for (tree_wait()).
  */
 #ifndef CAMPAIGNFS_TREE_H
 #define CAMPAIGNFS_TREE_H
@@ -18,7 +20,11 @@
 #include <time.h>
 
 #include "account.h"
+#include "cache.h"
 #include "listing.h"
+
+struct engine;
+struct notifier;
 
 enum node_kind {
     NODE_ROOT,
@@ -32,27 +38,17 @@ enum node_kind {
     NODE_KIND_COUNT
 };
 
-struct cache {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    struct listing *value; /* NULL until the first successful load */
-    double expires;        /* monotonic seconds */
-    double retry_at;       /* after a failure: no new attempt before this */
-    int last_errno;        /* of the last failure while value is NULL */
-    bool fetching;
-};
-
 struct node {
-    fuse_ino_t ino;
-    enum node_kind kind;
     struct node *parent;
     char *name;
     struct account *acct; /* NULL for the root */
     char *id;             /* campaign id (NODE_CAMPAIGN), record id (NODE_LAZY) */
-    struct cache cache;   /* directories and lazy files */
+    struct cache *cache;  /* kinds that load a listing; NULL for NODE_RECORD */
     void *children;       /* tsearch index name -> node, under tree.lock */
-    time_t open_mtime;    /* what the last open() served, for keep_cache (cache.lock) */
-    size_t open_size;
+    fuse_ino_t ino;
+    atomic_ulong dir_serial;  /* serial of the listing the kernel's readdir cache holds */
+    atomic_ulong told_serial; /* files: serial of the listing the kernel's size came from */
+    unsigned char kind;       /* enum node_kind */
 };
 
 struct tree {
@@ -63,10 +59,15 @@ struct tree {
     size_t n_accounts;
     time_t mounted;     /* wall clock at start: mtime of the fixed directories */
     long ttl;           /* the mount's -o ttl */
+    long max_stale;     /* -o max_stale: seconds past the TTL a listing is shown */
     atomic_ulong bytes; /* bytes of all files currently listed (for statfs) */
+    struct engine *engine;
+    struct notifier *notifier; /* NULL: nothing to tell the kernel */
+    struct cache_store store;  /* the on-disk copy; all NULL: none */
 };
 
-int tree_init(struct tree *t, struct account *accounts, size_t n_accounts, long ttl);
+int tree_init(struct tree *t, struct account *accounts, size_t n_accounts, long ttl, long max_stale,
+              struct engine *engine);
 void tree_destroy(struct tree *t);
 
 /* The node with that inode number, or NULL. */
@@ -74,20 +75,25 @@ struct node *tree_node(struct tree *t, fuse_ino_t ino);
 
 bool node_is_dir(const struct node *n);
 
-/* The TTL that applies to a node (its account's, else the mount's). */
-double node_timeout(const struct tree *t, const struct node *n);
-
 /* Seconds the kernel may keep n's name and attributes: no longer than the
- * listings they came from stay current, so that after a refresh the kernel
- * asks again (a changed file is never read with its old size). */
+ * listings they came from stay fresh (refreshes that change them also
+ * invalidate them explicitly). */
 double node_valid_for(struct tree *t, struct node *n);
 
 /* Seconds the kernel may remember that a name is not in dir. */
 double dir_valid_for(struct tree *t, struct node *dir);
 
-/* The current listing of a directory node (fetching it if missing or
- * expired).  The caller listing_unref()s it.  Returns 0 or -errno. */
-int tree_listing(struct tree *t, struct node *dir, struct listing **out);
+/* Every tree_* function below that may need a load takes `wait`: with it,
+ * a needed load is started and the answer is -EAGAIN with *wait set to the
+ * node whose load to wait for; with wait NULL nothing is started (a peek)
+ * and what is not at hand is -EAGAIN. */
+
+/* The listing of a directory node (the caller listing_unref()s it).
+ * 0 or -errno. */
+int tree_listing(struct tree *t, struct node *dir, struct listing **out, struct node **wait);
+
+/* Registers w for the end of the load of node (see cache_wait()). */
+enum cache_wait_answer tree_wait(struct tree *t, struct node *node, struct cache_waiter *w);
 
 /* The child node for an entry of dir's listing (created on first use). */
 struct node *tree_child(struct tree *t, struct node *dir, const struct listing_entry *e);
@@ -95,19 +101,21 @@ struct node *tree_child(struct tree *t, struct node *dir, const struct listing_e
 /* Looks name up in dir: 0 with the child and its attributes, or -errno
  * (-ENOENT for an unknown name). */
 int tree_lookup(struct tree *t, struct node *dir, const char *name, struct node **child,
-                struct stat *st);
+                struct stat *st, struct node **wait);
 
 /* Attributes of a node.  0 or -errno. */
-int tree_stat(struct tree *t, struct node *n, struct stat *st);
-
-/* Records that a file was opened with these bytes; returns whether the
- * kernel's cached pages from the previous open are still valid (a change
- * always moves mtime, see listing_carry_times()). */
-bool node_opened(struct node *n, time_t mtime, size_t size);
+int tree_stat(struct tree *t, struct node *n, struct stat *st, struct node **wait);
 
 /* The bytes of a file node: the listing holding them (a reference the
  * caller drops) and the entry.  0 or -errno. */
-int tree_content(struct tree *t, struct node *n, struct listing **l,
-                 const struct listing_entry **e);
+int tree_content(struct tree *t, struct node *n, struct listing **l, const struct listing_entry **e,
+                 struct node **wait);
+
+/* Records that the kernel was handed listing l of dir for its readdir
+ * cache; returns whether it held that very listing already. */
+bool tree_dir_opened(struct node *dir, const struct listing *l);
+
+/* Expires every listing at or under n, so the next access refreshes it. */
+void tree_expire(struct tree *t, struct node *n);
 
 #endif

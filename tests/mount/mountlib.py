@@ -89,6 +89,33 @@ class Mount:
         return False
 
 
+def wait_quiet(sim, quiet=1.0, limit=60):
+    """Waits until the simulator has answered no API request for `quiet`
+    seconds (background refreshes are over); returns its stats."""
+    deadline = time.time() + limit
+    last = sim.stats()["total_requests"]
+    since = time.time()
+    while time.time() < deadline:
+        time.sleep(0.1)
+        now = sim.stats()["total_requests"]
+        if now != last:
+            last, since = now, time.time()
+        elif time.time() - since >= quiet:
+            return sim.stats()
+    raise AssertionError("the simulator kept answering requests for %d s" % limit)
+
+
+def wait_for(predicate, limit=30, what="a condition"):
+    """Polls predicate() until it is true (bounded)."""
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out after %d s waiting for %s" % (limit, what))
+
+
 # ---- expectations from the simulator's ground truth ----
 
 ID_FIELDS = {

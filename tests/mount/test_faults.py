@@ -8,7 +8,7 @@ import time
 import pytest
 
 from campaignfs_sim import Sim
-from mountlib import Mount, expected_bytes, expected_paths
+from mountlib import Mount, expected_bytes, expected_paths, wait_for, wait_quiet
 
 PROVIDERS = ["altur", "burki", "truedy", "koreai"]
 
@@ -19,10 +19,12 @@ def listing_requests(sim, provider, word):
 
 
 def test_failed_refresh_keeps_the_whole_previous_listing():
+    """With max_stale=0 an expired listing waits for its refresh; when the
+    refresh fails halfway, the reader gets the whole previous listing."""
     with Sim("--rate-limit", "altur=0", seed=21) as sim:
         big = max(sim.dump("altur")["campaigns"], key=lambda c: len(c["contacts"]))
         assert len(big["contacts"]) > 1000  # 11 pages of 100
-        with Mount(sim.config_path, ttl=1, log_errors=True) as m:
+        with Mount(sim.config_path, ttl=1, extra=("-o", "max_stale=0"), log_errors=True) as m:
             contacts = m.path("altur", "campaigns", big["id"], "contacts")
             before = sorted(os.listdir(contacts))
             assert len(before) == len(big["contacts"])
@@ -41,10 +43,41 @@ def test_failed_refresh_keeps_the_whole_previous_listing():
             assert "HTTP 50" in log and re.search(r"/contacts\?pageIndex=[1-9]", log), log
 
             sim.set_faults("")
-            time.sleep(1.2)  # past the retry pause after a failure
+
+            def refreshed():
+                # within the backoff after a failure (it doubles with each
+                # one) the old listing is shown without asking; then a
+                # complete refresh
+                sim.reset_stats()
+                assert sorted(os.listdir(contacts)) == before
+                return listing_requests(sim, "altur", "contacts")
+            assert wait_for(refreshed, what="the next refresh") == 11
+
+
+def test_failed_background_refresh_keeps_the_listing_and_backs_off():
+    """Past the TTL the listing is shown at once while one refresh runs in
+    the background; when that refresh fails, the listing stays whole, the
+    failure is logged once, and no new refresh starts before a backoff."""
+    with Sim("--rate-limit", "altur=0", seed=21) as sim:
+        big = max(sim.dump("altur")["campaigns"], key=lambda c: len(c["contacts"]))
+        with Mount(sim.config_path, ttl=3, log_errors=True) as m:  # backoff: 3 s
+            contacts = m.path("altur", "campaigns", big["id"], "contacts")
+            before = sorted(os.listdir(contacts))
+            time.sleep(3.2)
+            sim.set_faults("5xx=1", after=3)
             sim.reset_stats()
-            assert sorted(os.listdir(contacts)) == before
-            assert listing_requests(sim, "altur", "contacts") == 11  # a complete refresh
+            assert sorted(os.listdir(contacts)) == before  # stale, at once
+            wait_for(lambda: "still showing the previous listing" in m.stderr(), what="the failure")
+            wait_quiet(sim, quiet=0.5)
+            tried = listing_requests(sim, "altur", "contacts")
+            assert tried > 3  # the refresh went past its first pages, then failed
+            # within the backoff, more accesses are answered from the listing
+            # and start nothing
+            for _ in range(5):
+                assert sorted(os.listdir(contacts)) == before
+            assert listing_requests(sim, "altur", "contacts") == tried
+            assert m.stderr().count("still showing the previous listing") == 1
+            sim.set_faults("")
 
 
 def test_first_listing_failure_is_eio_not_empty():

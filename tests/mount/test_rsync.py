@@ -9,7 +9,7 @@ import time
 import pytest
 
 from campaignfs_sim import Sim
-from mountlib import Mount, expected_bytes, expected_files
+from mountlib import Mount, expected_bytes, expected_files, wait_quiet
 
 PROVIDERS = ["altur", "burki", "truedy", "koreai"]
 TTL = 2
@@ -37,10 +37,21 @@ def small_sim():
         yield s
 
 
-def test_rsync_incremental(small_sim):
+def copied_files(lines):
+    return sorted(l.split(" ", 1)[1] for l in lines
+                  if l[:2] in (">f", "cd") and not l.endswith("/"))
+
+
+@pytest.mark.parametrize("max_stale", [0, None])
+def test_rsync_incremental(small_sim, max_stale):
+    """max_stale=0: the run after the TTL waits for the refreshes and copies
+    exactly what changed.  Default (stale-while-revalidate): that run sees
+    the listings as they were and starts their refreshes; once they are in,
+    the next run copies exactly the rest."""
     backup = tempfile.mkdtemp(prefix="cfs-backup-")
+    extra = ("-o", "max_stale=%d" % max_stale) if max_stale is not None else ()
     try:
-        with Mount(small_sim.config_path, ttl=TTL) as m:
+        with Mount(small_sim.config_path, ttl=TTL, extra=extra) as m:
             first = rsync(m.dir, backup)
             assert len([l for l in first if l.startswith(">f")]) > 100
             second = rsync(m.dir, backup)
@@ -54,10 +65,13 @@ def test_rsync_incremental(small_sim):
             assert changed, "advance changed nothing"
             time.sleep(TTL + 0.5)
 
-            third = rsync(m.dir, backup)
-            copied = sorted(l.split(" ", 1)[1] for l in third if l[:2] in (">f", "cd"))
-            copied_files = sorted(c for c in copied if not c.endswith("/"))
-            assert copied_files == changed
+            third = copied_files(rsync(m.dir, backup))
+            if max_stale is None:
+                wait_quiet(small_sim)
+                rest = copied_files(rsync(m.dir, backup))
+                assert not set(third) & set(rest)
+                third = sorted(third + rest)
+            assert third == changed
             # and the backup now holds exactly the mount's bytes
             diff = subprocess.run(["diff", "-r", m.dir, backup], capture_output=True, text=True)
             assert diff.returncode == 0, diff.stdout[:2000]
@@ -68,13 +82,18 @@ def test_rsync_incremental(small_sim):
         shutil.rmtree(backup)
 
 
-def test_changed_files_read_whole_after_a_refresh():
+@pytest.mark.parametrize("max_stale", [0, None])
+def test_changed_files_read_whole_after_a_refresh(max_stale):
     """The kernel must not keep a file's old size past the listing it came
-    from: a file that grew in a refresh is read whole, not cut at the old size."""
+    from: a file that grew in a refresh is read whole, not cut at the old
+    size.  With max_stale=0 the read after the refresh shows the new bytes;
+    by default (stale-while-revalidate) the old or the new ones, never a mix
+    or a cut."""
     ttl = 3
+    extra = ("-o", "max_stale=%d" % max_stale) if max_stale is not None else ()
     with Sim("--rate-limit", "altur=0", "--rate-limit", "truedy=0", "--contacts", "6",
              "--calls", "3", seed=8) as sim:
-        with Mount(sim.config_path, ttl=ttl) as m:
+        with Mount(sim.config_path, ttl=ttl, extra=extra) as m:
             dirs = []
             for p in PROVIDERS:  # listings fetched now, by readdir only
                 for root, subdirs, _ in os.walk(m.path(p)):
@@ -98,9 +117,20 @@ def test_changed_files_read_whole_after_a_refresh():
                 want = expected_bytes(p, sim.dump(p), raw[p])[sub]
                 with open(m.path(rel), "rb") as f:
                     data = f.read()
+                if max_stale is None:
+                    assert data in (want, old[p][sub]), rel
+                    continue
                 assert os.stat(m.path(rel)).st_size == len(data)
                 if sub.endswith("campaign.json") or (p == "truedy" and "/calls/" in sub):
                     # fetched on its own, with its own TTL: old or new, never cut
                     assert data in (want, old[p][sub]), rel
                 else:
                     assert data == want, rel
+            if max_stale is None:
+                # once the refreshes are in, every changed file reads new, whole
+                wait_quiet(sim)
+                for rel in changed:
+                    p, sub = rel.split(os.sep, 1)
+                    with open(m.path(rel), "rb") as f:
+                        data = f.read()
+                    assert data == expected_bytes(p, sim.dump(p), raw[p])[sub], rel

@@ -69,12 +69,57 @@ static void test_bucket_burst(void **state)
     rate_bucket_destroy(&b);
 }
 
+/* Tokens granted when asking every `step` seconds of fake time for `secs`. */
+static int granted_over(struct rate_bucket *b, double start, double secs, double step)
+{
+    int n = 0;
+
+    for (long i = 0; (double)i * step < secs; i++)
+        if (rate_bucket_try_at(b, start + (double)i * step) == 0)
+            n++;
+    return n;
+}
+
+static void test_bucket_fake_clock(void **state)
+{
+    struct rate_bucket b;
+    double w;
+
+    (void)state;
+    rate_bucket_init(&b, 12, 6);
+    rate_bucket_reset(&b, 1000.0);
+    /* the burst, then exactly one token per 1/12 s */
+    for (int i = 0; i < 6; i++)
+        assert_true(rate_bucket_try_at(&b, 1000.0) == 0);
+    w = rate_bucket_try_at(&b, 1000.0);
+    assert_true(w > 1.0 / 12 - 1e-9 && w < 1.0 / 12 + 1e-9);
+    assert_true(rate_bucket_try_at(&b, 1000.0 + w / 2) > 0);
+    assert_true(rate_bucket_try_at(&b, 1000.0 + w) == 0);
+    /* asked every millisecond for 10 s more: 12 a second, never more */
+    assert_int_equal(granted_over(&b, 1000.0 + w + 0.0005, 10.001, 0.001), 120);
+    /* a clock that goes back grants nothing it did not earn */
+    assert_true(rate_bucket_try_at(&b, 900.0) > 0);
+    /* idle for a minute: the burst again, not a minute's worth */
+    assert_int_equal(granted_over(&b, 1100.0, 0.001, 0.0001), 6);
+    rate_bucket_destroy(&b);
+
+    /* 100 a minute with no burst: any 60 s window holds at most 100 */
+    rate_bucket_init(&b, 100.0 / 60, 1);
+    rate_bucket_reset(&b, 0);
+    for (int window = 0; window < 3; window++) {
+        int n = granted_over(&b, 60.0 * window, 60.0, 0.01);
+        assert_true(n <= 100 && n >= 99);
+    }
+    rate_bucket_destroy(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_format_roundtrip),
         cmocka_unit_test(test_bucket_burst),
+        cmocka_unit_test(test_bucket_fake_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,235 @@
+/**
+ * @file cache.c
+ * The cache policy.  A listing is fresh until `expires`; past that it is
+ * still shown for max_stale seconds while one refresh runs; a failed load
+ * keeps what was there and waits a backoff (doubling from one TTL-scaled
+ * step, up to five minutes) before the next attempt.
+ */
+#include "cache.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BACKOFF_MAX_SECS 300.0
+
+void cache_init(struct cache *c)
+{
+    memset(c, 0, sizeof(*c));
+    pthread_mutex_init(&c->lock, NULL);
+}
+
+void cache_destroy(struct cache *c)
+{
+    listing_unref(c->value);
+    listing_unref(c->prev);
+    free(c->error_message);
+    pthread_mutex_destroy(&c->lock);
+    memset(c, 0, sizeof(*c));
+}
+
+/* The pause after the n-th failure in a row: min(5 s, TTL) at least 1 s,
+ * doubling, at most five minutes (or the first step, when that is more). */
+static double backoff(const struct cache_policy *pol, int n)
+{
+    double step = fmin(5.0, fmax(1.0, pol->ttl));
+
+    return fmax(step, fmin(BACKOFF_MAX_SECS, step * pow(2, n - 1)));
+}
+
+enum cache_answer cache_get(struct cache *c, const struct cache_policy *pol, double now,
+                            bool may_start, struct listing **out, bool *start, int *err)
+{
+    enum cache_answer a;
+    bool servable;
+
+    *out = NULL;
+    *start = false;
+    *err = 0;
+    pthread_mutex_lock(&c->lock);
+    if (c->value && now < c->expires) {
+        a = CACHE_HIT; /* fresh */
+        goto out;
+    }
+    /* stale (or missing): may it be shown meanwhile? */
+    servable = c->value && (now < c->expires + pol->max_stale || now < c->retry_at);
+    if (!c->loading && now >= c->retry_at && may_start) {
+        c->loading = true;
+        *start = true;
+    }
+    if (servable) {
+        a = CACHE_HIT;
+    } else if (c->loading || *start || (!c->error && !c->value) || !may_start) {
+        a = CACHE_WAIT;
+    } else if (c->value) {
+        a = CACHE_HIT; /* the refresh failed: the whole old listing */
+    } else {
+        a = CACHE_ERROR;
+        *err = fetch_errno(c->error);
+    }
+out:
+    if (a == CACHE_HIT)
+        *out = listing_ref(c->value);
+    pthread_mutex_unlock(&c->lock);
+    return a;
+}
+
+enum cache_wait_answer cache_wait(struct cache *c, struct cache_waiter *w)
+{
+    enum cache_wait_answer a = CACHE_OVER;
+
+    pthread_mutex_lock(&c->lock);
+    if (w->cancelled && w->cancelled(w)) {
+        a = CACHE_CANCELLED;
+    } else if (c->loading) {
+        w->next = c->waiters;
+        c->waiters = w;
+        a = CACHE_WAITING;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return a;
+}
+
+struct cache_waiter *cache_unwait(struct cache *c, bool (*match)(struct cache_waiter *, void *),
+                                  void *arg)
+{
+    struct cache_waiter *found = NULL;
+
+    pthread_mutex_lock(&c->lock);
+    for (struct cache_waiter **p = &c->waiters; *p; p = &(*p)->next) {
+        if (match(*p, arg)) {
+            found = *p;
+            *p = found->next;
+            found->next = NULL;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    return found;
+}
+
+static void wake_all(struct cache_waiter *list)
+{
+    while (list) {
+        struct cache_waiter *w = list;
+        list = w->next;
+        w->next = NULL;
+        w->wake(w);
+    }
+}
+
+bool cache_publish(struct cache *c, const struct cache_policy *pol, double now,
+                   struct listing *fresh, struct listing **old)
+{
+    struct cache_waiter *waiters;
+    bool changed;
+
+    *old = NULL;
+    pthread_mutex_lock(&c->lock);
+    changed = !listing_same(c->value, fresh);
+    if (changed) {
+        listing_unref(c->prev);
+        c->prev = c->value;
+        *old = listing_ref(c->value);
+        c->value = fresh;
+    } else {
+        listing_unref(fresh); /* nothing changed: the kernel's caches stay valid */
+    }
+    c->fetched = now;
+    c->expires = pol->ttl < 0 ? INFINITY : now + pol->ttl;
+    c->retry_at = 0;
+    c->failures = 0;
+    c->error = FETCH_OK;
+    free(c->error_message);
+    c->error_message = NULL;
+    c->loading = false;
+    c->fetch = NULL;
+    waiters = c->waiters;
+    c->waiters = NULL;
+    pthread_mutex_unlock(&c->lock);
+    wake_all(waiters);
+    return changed;
+}
+
+/* A reference to *slot, read under the cache's lock. */
+static struct listing *ref_locked(struct cache *c, struct listing *const *slot)
+{
+    struct listing *l;
+
+    pthread_mutex_lock(&c->lock);
+    l = listing_ref(*slot);
+    pthread_mutex_unlock(&c->lock);
+    return l;
+}
+
+struct listing *cache_current(struct cache *c)
+{
+    return ref_locked(c, &c->value);
+}
+
+struct listing *cache_prev(struct cache *c)
+{
+    return ref_locked(c, &c->prev);
+}
+
+void cache_drop_prev(struct cache *c, unsigned long serial)
+{
+    struct listing *drop = NULL;
+
+    pthread_mutex_lock(&c->lock);
+    if (c->prev && c->prev->serial == serial) {
+        drop = c->prev;
+        c->prev = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+    listing_unref(drop);
+}
+
+int cache_failures(struct cache *c)
+{
+    int n;
+
+    pthread_mutex_lock(&c->lock);
+    n = c->failures;
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+void cache_fail(struct cache *c, const struct cache_policy *pol, double now,
+                const struct fetch_error *err)
+{
+    struct cache_waiter *waiters;
+
+    pthread_mutex_lock(&c->lock);
+    c->failures++;
+    c->retry_at = now + backoff(pol, c->failures);
+    c->error = err->cls == FETCH_OK ? FETCH_INTERNAL : err->cls;
+    free(c->error_message);
+    c->error_message = strdup(err->message);
+    c->loading = false;
+    c->fetch = NULL;
+    waiters = c->waiters;
+    c->waiters = NULL;
+    pthread_mutex_unlock(&c->lock);
+    wake_all(waiters);
+}
+
+void cache_expire(struct cache *c)
+{
+    pthread_mutex_lock(&c->lock);
+    if (c->value && isfinite(c->expires))
+        c->expires = 0;
+    c->retry_at = 0;
+    pthread_mutex_unlock(&c->lock);
+}
+
+double cache_fresh_for(struct cache *c, double now)
+{
+    double left;
+
+    pthread_mutex_lock(&c->lock);
+    left = c->value ? c->expires - now : 0;
+    pthread_mutex_unlock(&c->lock);
+    return left > 0 ? left : 0;
+}

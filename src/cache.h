@@ -1,0 +1,130 @@
+/**
+ * @file cache.h
+ * One cache per listed node (a directory, or a file fetched on its own): the
+ * last complete listing with its expiry, the load in flight (single
+ * flight: any number of waiters join it), stale-while-revalidate, the last
+ * error with its class, the backoff after failures, and a storage hook for
+ * the on-disk copy.  The cache decides; its owner (tree.c) starts loads and
+ * reports their outcome with cache_publish() / cache_fail().  Nothing here
+ * blocks: a caller that must wait registers a waiter and is woken.
+ */
+#ifndef CAMPAIGNFS_CACHE_H
+#define CAMPAIGNFS_CACHE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "http.h"
+#include "listing.h"
+
+struct fetch;
+
+/* How long a listing is good for, and how long past that it may be shown
+ * while it is refreshed.  ttl < 0: it never expires (built, not fetched). */
+struct cache_policy {
+    double ttl;
+    double max_stale;
+};
+
+/* Someone waiting for a load: wake() is called once, without any cache
+ * lock held, on the thread that ended the load.  cancelled(), if set, is
+ * asked under the cache's lock when the waiter registers, so that a
+ * cancellation racing the registration is never lost. */
+struct cache_waiter {
+    struct cache_waiter *next;
+    void (*wake)(struct cache_waiter *w);
+    bool (*cancelled)(struct cache_waiter *w);
+};
+
+struct cache {
+    pthread_mutex_t lock;
+    struct listing *value;  /* last complete listing, NULL until one arrived */
+    struct listing *prev;   /* the one value replaced, while the kernel may hold its sizes */
+    double fetched;         /* monotonic time of the last successful load */
+    double expires;         /* monotonic; INFINITY: never */
+    double retry_at;        /* after a failure: no new load before this */
+    int failures;           /* failed loads in a row */
+    enum fetch_class error; /* of the last failure (FETCH_OK: none) */
+    char *error_message;    /* of the last failure, or NULL */
+    bool loading;
+    struct fetch *fetch; /* the fetch of the load in flight, if any (status reads it) */
+    struct cache_waiter *waiters;
+};
+
+void cache_init(struct cache *c);
+void cache_destroy(struct cache *c);
+
+/* What cache_get() says. */
+enum cache_answer {
+    CACHE_HIT,   /* *out is a listing to show (fresh, or stale while refreshed) */
+    CACHE_WAIT,  /* nothing to show yet: wait (cache_wait()) */
+    CACHE_ERROR, /* the last load failed and no listing exists: *err is its errno */
+};
+
+/* Looks the cache up at monotonic time now.  *out gets a reference the
+ * caller drops.  *start is set when the caller must start a load now (the
+ * cache counts it as in flight from here on; it ends with cache_publish()
+ * or cache_fail()).  With may_start false nothing is started (a peek) and
+ * an expired listing past max_stale is CACHE_WAIT. */
+enum cache_answer cache_get(struct cache *c, const struct cache_policy *pol, double now,
+                            bool may_start, struct listing **out, bool *start, int *err);
+
+enum cache_wait_answer {
+    CACHE_WAITING,   /* registered: wake() will be called */
+    CACHE_OVER,      /* no load in flight any more: ask again */
+    CACHE_CANCELLED, /* w->cancelled() said so: nothing registered */
+};
+
+/* Registers w for the end of the load in flight. */
+enum cache_wait_answer cache_wait(struct cache *c, struct cache_waiter *w);
+
+/* Removes and returns the first waiter for which match() is true, or NULL
+ * (an interrupted operation takes its waiter back). */
+struct cache_waiter *cache_unwait(struct cache *c, bool (*match)(struct cache_waiter *, void *),
+                                  void *arg);
+
+/* Ends the load: the fresh listing replaces the old one whole (the old one
+ * is kept instead when the fresh one shows exactly the same), and the
+ * waiters are woken.  Returns whether the listing changed; then *old gets
+ * the listing it replaced (a reference, NULL for the first), which the
+ * caller uses to invalidate what changed. */
+bool cache_publish(struct cache *c, const struct cache_policy *pol, double now,
+                   struct listing *fresh, struct listing **old);
+
+/* A reference to the current listing (NULL if none), whatever its age. */
+struct listing *cache_current(struct cache *c);
+
+/* The listing the last publish replaced is kept (cache_prev()) until
+ * cache_drop_prev() with its serial: reads that the kernel sized from it
+ * are answered from it, never cut. */
+struct listing *cache_prev(struct cache *c);
+void cache_drop_prev(struct cache *c, unsigned long serial);
+
+/* Ends the load with a failure: the old listing (if any) stays, nothing
+ * new is tried before a backoff, and the waiters are woken. */
+void cache_fail(struct cache *c, const struct cache_policy *pol, double now,
+                const struct fetch_error *err);
+
+/* Loads that failed in a row so far (0: the last one succeeded).  Log a
+ * failure before cache_fail() (the woken readers may look for it), and
+ * only the first of a row. */
+int cache_failures(struct cache *c);
+
+/* Makes the listing expire now: the next look-up refreshes it (showing the
+ * old one meanwhile, within max_stale). */
+void cache_expire(struct cache *c);
+
+/* Seconds the current listing stays fresh (0 when expired or missing). */
+double cache_fresh_for(struct cache *c, double now);
+
+/* ---- the storage hook (the on-disk copy plugs in here) ---- */
+
+struct cache_store {
+    /* A listing kept from an earlier mount for this owner, or NULL. */
+    struct listing *(*load)(void *ctx, const void *owner);
+    /* A listing was published for this owner. */
+    void (*save)(void *ctx, const void *owner, const struct listing *l);
+    void *ctx;
+};
+
+#endif

@@ -1,0 +1,563 @@
+/**
+ * @file engine.c
+ * The event loop: one thread, one curl multi handle.  Each turn it takes
+ * new submissions, moves retries whose time has come to the front of their
+ * account's queue, starts what the accounts allow (concurrency window,
+ * pause after a 429, a rate token), lets curl transfer, and finishes what
+ * curl reports done: a success goes to the request's callback, a transient
+ * failure becomes a timer, a 429 pauses the whole account.  It then polls
+ * until the next transfer event, timer or submission.
+ */
+#include "engine.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "account.h"
+#include "log.h"
+#include "rate.h"
+
+#define IDLE_HANDLES   16
+#define MAX_PAUSE_SECS (24 * 3600.0)
+#define MAX_POLL_MS    1000
+
+struct engine {
+    CURLM *multi;
+    pthread_t thread;
+    bool started;
+    long timeout;
+
+    pthread_mutex_t lock; /* incoming, stopping, stopped */
+    struct engine_req *incoming_head, *incoming_tail;
+    bool stopping; /* asked to stop */
+    bool stopped;  /* the loop is over: submissions end at once */
+
+    /* the engine thread's */
+    struct account *accounts;
+    size_t n_accounts;
+    struct engine_req *delayed; /* retries waiting for their time */
+    CURL *idle[IDLE_HANDLES];
+    int n_idle;
+    unsigned int seed;
+};
+
+/* ---- requests ---- */
+
+struct engine_req *engine_req_new(struct account *a, const char *path_query, const char *post_body)
+{
+    struct engine_req *r = calloc(1, sizeof(*r));
+
+    if (!r)
+        return NULL;
+    r->acct = a;
+    if (asprintf(&r->url, "%s%s", a->url, path_query) < 0)
+        r->url = NULL;
+    r->post_body = post_body ? strdup(post_body) : NULL;
+    if (!r->url || (post_body && !r->post_body)) {
+        engine_req_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void engine_req_free(struct engine_req *r)
+{
+    if (!r)
+        return;
+    http_transfer_free(&r->t);
+    free(r->url);
+    free(r->post_body);
+    free(r);
+}
+
+static const char *method_of(const struct engine_req *r)
+{
+    return r->post_body ? "POST" : "GET";
+}
+
+static void end_request(struct engine_req *r, enum fetch_class cls, const char *what)
+{
+    struct fetch_error err = {0};
+
+    http_set_error(&err, r->acct, method_of(r), r->url, cls, 0, what);
+    atomic_fetch_add(&r->acct->failures, 1);
+    r->done(r, &err);
+}
+
+/* ---- queues (engine thread) ---- */
+
+static void queue_push_tail(struct account *a, struct engine_req *r)
+{
+    r->next = NULL;
+    if (a->queue_tail)
+        a->queue_tail->next = r;
+    else
+        a->queue_head = r;
+    a->queue_tail = r;
+}
+
+static void queue_push_head(struct account *a, struct engine_req *r)
+{
+    r->next = a->queue_head;
+    a->queue_head = r;
+    if (!a->queue_tail)
+        a->queue_tail = r;
+}
+
+static void queue_unlink(struct account *a, struct engine_req *prev, struct engine_req *r)
+{
+    if (prev)
+        prev->next = r->next;
+    else
+        a->queue_head = r->next;
+    if (a->queue_tail == r)
+        a->queue_tail = prev;
+    r->next = NULL;
+}
+
+static int flow_in_flight(const struct account *a, const void *flow)
+{
+    int n = 0;
+
+    for (const struct engine_req *r = a->active; r; r = r->next)
+        n += r->flow == flow;
+    return n;
+}
+
+/* The queued request to start next: the first one of the flow with the
+ * fewest requests in flight, so a small listing is not stuck behind the
+ * hundreds of pages of another.  *prev is its predecessor in the queue. */
+static struct engine_req *pick(const struct account *a, struct engine_req **prev)
+{
+    struct engine_req *best = NULL, *before = NULL;
+    int best_n = 0;
+
+    for (struct engine_req *p = NULL, *r = a->queue_head; r; p = r, r = r->next) {
+        int n = flow_in_flight(a, r->flow);
+        if (!best || n < best_n) {
+            best = r;
+            before = p;
+            best_n = n;
+            if (n == 0)
+                break;
+        }
+    }
+    *prev = before;
+    return best;
+}
+
+static void active_remove(struct account *a, struct engine_req *r)
+{
+    for (struct engine_req **p = &a->active; *p; p = &(*p)->next) {
+        if (*p == r) {
+            *p = r->next;
+            r->next = NULL;
+            return;
+        }
+    }
+}
+
+/* ---- handles ---- */
+
+static CURL *handle_get(struct engine *e)
+{
+    return e->n_idle > 0 ? e->idle[--e->n_idle] : curl_easy_init();
+}
+
+static void handle_put(struct engine *e, CURL *h)
+{
+    if (e->n_idle < IDLE_HANDLES) {
+        curl_easy_reset(h);
+        e->idle[e->n_idle++] = h;
+    } else {
+        curl_easy_cleanup(h);
+    }
+}
+
+/* ---- starting ---- */
+
+static void start(struct engine *e, struct engine_req *r)
+{
+    struct account *a = r->acct;
+    CURL *h = handle_get(e);
+    int n;
+
+    if (!h) {
+        end_request(r, FETCH_INTERNAL, "out of memory (curl handle)");
+        return;
+    }
+    http_transfer_free(&r->t);
+    http_setup(h, a, r->url, r->post_body, &r->t, e->timeout);
+    curl_easy_setopt(h, CURLOPT_PRIVATE, r);
+    if (curl_multi_add_handle(e->multi, h) != CURLM_OK) {
+        handle_put(e, h);
+        end_request(r, FETCH_INTERNAL, "curl refused the transfer");
+        return;
+    }
+    r->h = h;
+    r->next = a->active;
+    a->active = r;
+    n = ++a->in_flight;
+    if (n > atomic_load(&a->max_in_flight))
+        atomic_store(&a->max_in_flight, n);
+    log_debug("[%s] %s %s", a->name, method_of(r), r->url);
+}
+
+/* Fails every queued request of an account paused for longer than the
+ * timeout: waiting would hang the operations that asked. */
+static void fail_paused(struct engine *e, struct account *a, double now)
+{
+    char what[256];
+
+    snprintf(what, sizeof(what),
+             "the provider asked campaignfs to wait %.0f s more after a 429, longer than "
+             "-o timeout=%ld s; try again later",
+             a->paused_until - now, e->timeout);
+    while (a->queue_head) {
+        struct engine_req *r = a->queue_head;
+        queue_unlink(a, NULL, r);
+        end_request(r, FETCH_RATE, what);
+    }
+}
+
+/* Starts what the account allows now; lowers *next to when it may start more. */
+static void dispatch(struct engine *e, struct account *a, double now, double *next)
+{
+    while (a->queue_head && a->in_flight < a->window) {
+        struct engine_req *r, *prev;
+        double wait;
+
+        if (now < a->paused_until) {
+            if (a->paused_until - now > (double)e->timeout)
+                fail_paused(e, a, now);
+            else
+                *next = fmin(*next, a->paused_until);
+            return;
+        }
+        wait = rate_bucket_try_at(&a->bucket, now);
+        if (wait > 0) {
+            *next = fmin(*next, now + wait);
+            return;
+        }
+        r = pick(a, &prev);
+        queue_unlink(a, prev, r);
+        start(e, r);
+    }
+}
+
+/* ---- finishing ---- */
+
+/* A 429: the whole account waits, then starts again one request at a time. */
+static bool rate_limited(struct engine *e, struct engine_req *r, double wait, double now,
+                         const struct fetch_error *err)
+{
+    struct account *a = r->acct;
+
+    atomic_fetch_add(&a->rate_limited, 1);
+    if (++r->rate_retries > HTTP_MAX_RATE_RETRIES)
+        return false;
+    if (wait < 0)
+        wait = http_backoff(r->rate_retries, &e->seed);
+    wait = fmin(wait, MAX_PAUSE_SECS);
+    a->paused_until = fmax(a->paused_until, now + wait);
+    a->window = 1;
+    atomic_fetch_add(&a->retries, 1);
+    log_debug("%s (waiting %.2f s before asking again)", err->message, wait);
+    queue_push_head(a, r);
+    return true;
+}
+
+static bool retry_later(struct engine *e, struct engine_req *r, double now,
+                        const struct fetch_error *err)
+{
+    double wait;
+
+    if (++r->attempts >= HTTP_MAX_ATTEMPTS)
+        return false;
+    wait = http_backoff(r->attempts, &e->seed);
+    atomic_fetch_add(&r->acct->retries, 1);
+    log_debug("%s (attempt %d of %d, retrying in %.2f s)", err->message, r->attempts,
+              HTTP_MAX_ATTEMPTS, wait);
+    r->not_before = now + wait;
+    r->next = e->delayed;
+    e->delayed = r;
+    return true;
+}
+
+static void finished(struct engine *e, struct engine_req *r, CURLcode rc, long status)
+{
+    struct account *a = r->acct;
+    struct fetch_error err = {0};
+    double wait = -1, now = rate_now();
+    enum fetch_class cls;
+
+    active_remove(a, r);
+    a->in_flight--;
+    atomic_fetch_add(&a->requests, 1);
+    atomic_fetch_add(&a->bytes, r->t.len);
+    cls =
+        http_classify(a, rc, status, &r->t, method_of(r), r->url, r->validate, r->ctx, &err, &wait);
+    http_transfer_free(&r->t);
+    if (cls == FETCH_OK) {
+        if (a->window < a->concurrency)
+            a->window++;
+        r->done(r, NULL);
+        return;
+    }
+    if (cls == FETCH_RATE && rate_limited(e, r, wait, now, &err))
+        return;
+    if (cls != FETCH_RATE && http_transient(cls) && retry_later(e, r, now, &err))
+        return;
+    atomic_fetch_add(&a->failures, 1);
+    r->done(r, &err);
+}
+
+/* Handles what curl reports done; returns how many. */
+static int drain(struct engine *e)
+{
+    CURLMsg *msg;
+    int left, n = 0;
+
+    while ((msg = curl_multi_info_read(e->multi, &left))) {
+        CURL *h = msg->easy_handle;
+        CURLcode rc = msg->data.result;
+        struct engine_req *r = NULL;
+        long status = 0;
+
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&r);
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        curl_multi_remove_handle(e->multi, h);
+        handle_put(e, h);
+        r->h = NULL;
+        finished(e, r, rc, status);
+        n++;
+    }
+    return n;
+}
+
+/* ---- the loop ---- */
+
+/* Moves submissions to their accounts' queues; false once asked to stop. */
+static bool take_incoming(struct engine *e)
+{
+    struct engine_req *list;
+    bool stopping;
+
+    pthread_mutex_lock(&e->lock);
+    list = e->incoming_head;
+    e->incoming_head = e->incoming_tail = NULL;
+    stopping = e->stopping;
+    pthread_mutex_unlock(&e->lock);
+    while (list) {
+        struct engine_req *r = list;
+        list = r->next;
+        queue_push_tail(r->acct, r);
+    }
+    return !stopping;
+}
+
+/* Retries whose time has come go to the front of their queue. */
+static void promote(struct engine *e, double now, double *next)
+{
+    struct engine_req **p = &e->delayed;
+
+    while (*p) {
+        struct engine_req *r = *p;
+        if (r->not_before <= now) {
+            *p = r->next;
+            queue_push_head(r->acct, r);
+        } else {
+            *next = fmin(*next, r->not_before);
+            p = &r->next;
+        }
+    }
+}
+
+static void end_list(struct engine_req *list, const char *what)
+{
+    while (list) {
+        struct engine_req *r = list;
+        list = r->next;
+        r->next = NULL;
+        end_request(r, FETCH_INTERNAL, what);
+    }
+}
+
+/* At stop: every request left ends, on this thread. */
+static void end_everything(struct engine *e)
+{
+    static const char what[] = "the mount is shutting down";
+    struct engine_req *incoming, *delayed;
+
+    pthread_mutex_lock(&e->lock);
+    e->stopped = true;
+    incoming = e->incoming_head;
+    e->incoming_head = e->incoming_tail = NULL;
+    pthread_mutex_unlock(&e->lock);
+    for (size_t i = 0; i < e->n_accounts; i++) {
+        struct account *a = &e->accounts[i];
+        struct engine_req *active = a->active, *queued = a->queue_head;
+
+        a->active = a->queue_head = a->queue_tail = NULL;
+        for (struct engine_req *r = active; r; r = r->next) {
+            curl_multi_remove_handle(e->multi, r->h);
+            curl_easy_cleanup(r->h);
+            r->h = NULL;
+            a->in_flight--;
+        }
+        end_list(active, what);
+        end_list(queued, what);
+    }
+    delayed = e->delayed;
+    e->delayed = NULL;
+    end_list(delayed, what);
+    end_list(incoming, what);
+}
+
+static void *engine_main(void *arg)
+{
+    struct engine *e = arg;
+
+    while (take_incoming(e)) {
+        double now = rate_now(), next = now + MAX_POLL_MS / 1000.0;
+        int running = 0;
+        long curl_ms = -1, ms;
+
+        promote(e, now, &next);
+        for (size_t i = 0; i < e->n_accounts; i++)
+            dispatch(e, &e->accounts[i], now, &next);
+        curl_multi_perform(e->multi, &running);
+        if (drain(e) > 0)
+            continue; /* room for more: start it before waiting */
+        curl_multi_timeout(e->multi, &curl_ms);
+        ms = (long)ceil((next - rate_now()) * 1000);
+        if (curl_ms >= 0 && curl_ms < ms)
+            ms = curl_ms;
+        if (ms > 0)
+            curl_multi_poll(e->multi, NULL, 0, (int)fmin(ms, MAX_POLL_MS), NULL);
+    }
+    end_everything(e);
+    return NULL;
+}
+
+/* ---- public ---- */
+
+struct engine *engine_new(struct account *accounts, size_t n_accounts, long timeout)
+{
+    struct engine *e = calloc(1, sizeof(*e));
+
+    if (!e)
+        return NULL;
+    e->multi = curl_multi_init();
+    if (!e->multi) {
+        free(e);
+        return NULL;
+    }
+    curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    pthread_mutex_init(&e->lock, NULL);
+    e->accounts = accounts;
+    e->n_accounts = n_accounts;
+    e->timeout = timeout;
+    e->seed = (unsigned int)time(NULL) ^ (unsigned int)(uintptr_t)e;
+    return e;
+}
+
+int engine_start(struct engine *e)
+{
+    if (pthread_create(&e->thread, NULL, engine_main, e) != 0)
+        return -1;
+    e->started = true;
+    return 0;
+}
+
+void engine_stop(struct engine *e)
+{
+    if (!e->started) {
+        pthread_mutex_lock(&e->lock);
+        e->stopped = true;
+        pthread_mutex_unlock(&e->lock);
+        return;
+    }
+    pthread_mutex_lock(&e->lock);
+    e->stopping = true;
+    pthread_mutex_unlock(&e->lock);
+    curl_multi_wakeup(e->multi);
+    pthread_join(e->thread, NULL);
+    e->started = false;
+}
+
+void engine_free(struct engine *e)
+{
+    if (!e)
+        return;
+    for (int i = 0; i < e->n_idle; i++)
+        curl_easy_cleanup(e->idle[i]);
+    curl_multi_cleanup(e->multi);
+    pthread_mutex_destroy(&e->lock);
+    free(e);
+}
+
+void engine_submit(struct engine *e, struct engine_req *r)
+{
+    bool stopped;
+
+    r->next = NULL;
+    pthread_mutex_lock(&e->lock);
+    stopped = e->stopped;
+    if (!stopped) {
+        if (e->incoming_tail)
+            e->incoming_tail->next = r;
+        else
+            e->incoming_head = r;
+        e->incoming_tail = r;
+    }
+    pthread_mutex_unlock(&e->lock);
+    if (stopped)
+        end_request(r, FETCH_INTERNAL, "the mount is shutting down");
+    else
+        curl_multi_wakeup(e->multi);
+}
+
+void engine_cancel_flow(struct engine *e, void *flow)
+{
+    struct engine_req **p = &e->delayed;
+
+    take_incoming(e); /* so that nothing of the flow hides there */
+    for (size_t i = 0; i < e->n_accounts; i++) {
+        struct account *a = &e->accounts[i];
+        struct engine_req *prev = NULL, *r = a->queue_head;
+        while (r) {
+            struct engine_req *next = r->next;
+            if (r->flow == flow) {
+                queue_unlink(a, prev, r);
+                r->done(r, &(struct fetch_error){.cls = FETCH_INTERNAL, .message = "cancelled"});
+            } else {
+                prev = r;
+            }
+            r = next;
+        }
+    }
+    while (*p) {
+        struct engine_req *r = *p;
+        if (r->flow == flow) {
+            *p = r->next;
+            r->next = NULL;
+            r->done(r, &(struct fetch_error){.cls = FETCH_INTERNAL, .message = "cancelled"});
+        } else {
+            p = &r->next;
+        }
+    }
+}
+
+bool engine_on_thread(const struct engine *e)
+{
+    return e->started && pthread_equal(pthread_self(), e->thread);
+}

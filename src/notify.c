@@ -1,0 +1,161 @@
+/**
+ * @file notify.c
+ * A queue and one thread that drains it into the kernel.
+ */
+#include "notify.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+struct inval {
+    struct inval *next;
+    void (*then)(void *arg); /* a call, instead of an invalidation */
+    void *arg;
+    fuse_ino_t ino; /* the inode, or the parent of name */
+    char name[];    /* "" for an inode */
+};
+
+struct notifier {
+    struct fuse_session *se;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct inval *head, *tail;
+    bool stopping;
+    atomic_ulong sent;
+};
+
+static void send_one(struct notifier *nt, const struct inval *iv)
+{
+    int rc;
+
+    if (iv->then) {
+        iv->then(iv->arg);
+        return;
+    }
+    if (iv->name[0])
+        rc = fuse_lowlevel_notify_inval_entry(nt->se, iv->ino, iv->name, strlen(iv->name));
+    else
+        rc = fuse_lowlevel_notify_inval_inode(nt->se, iv->ino, 0, 0);
+    /* -ENOENT: the kernel did not know it, which is as good */
+    if (rc != 0 && rc != -ENOENT)
+        log_debug("invalidating inode %lu%s%s: %s", (unsigned long)iv->ino,
+                  iv->name[0] ? " entry " : "", iv->name, strerror(-rc));
+    atomic_fetch_add(&nt->sent, 1);
+}
+
+static void *notifier_main(void *arg)
+{
+    struct notifier *nt = arg;
+
+    pthread_mutex_lock(&nt->lock);
+    for (;;) {
+        struct inval *iv = nt->head;
+        if (!iv) {
+            if (nt->stopping)
+                break;
+            pthread_cond_wait(&nt->cond, &nt->lock);
+            continue;
+        }
+        nt->head = iv->next;
+        if (!nt->head)
+            nt->tail = NULL;
+        pthread_mutex_unlock(&nt->lock);
+        send_one(nt, iv);
+        free(iv);
+        pthread_mutex_lock(&nt->lock);
+    }
+    pthread_mutex_unlock(&nt->lock);
+    return NULL;
+}
+
+struct notifier *notifier_new(struct fuse_session *se)
+{
+    struct notifier *nt = calloc(1, sizeof(*nt));
+
+    if (!nt)
+        return NULL;
+    nt->se = se;
+    pthread_mutex_init(&nt->lock, NULL);
+    pthread_cond_init(&nt->cond, NULL);
+    if (pthread_create(&nt->thread, NULL, notifier_main, nt) != 0) {
+        pthread_mutex_destroy(&nt->lock);
+        pthread_cond_destroy(&nt->cond);
+        free(nt);
+        return NULL;
+    }
+    return nt;
+}
+
+void notifier_free(struct notifier *nt)
+{
+    if (!nt)
+        return;
+    pthread_mutex_lock(&nt->lock);
+    nt->stopping = true;
+    pthread_cond_signal(&nt->cond);
+    pthread_mutex_unlock(&nt->lock);
+    pthread_join(nt->thread, NULL);
+    pthread_mutex_destroy(&nt->lock);
+    pthread_cond_destroy(&nt->cond);
+    free(nt);
+}
+
+static void push(struct notifier *nt, struct inval *iv)
+{
+    pthread_mutex_lock(&nt->lock);
+    if (nt->tail)
+        nt->tail->next = iv;
+    else
+        nt->head = iv;
+    nt->tail = iv;
+    pthread_cond_signal(&nt->cond);
+    pthread_mutex_unlock(&nt->lock);
+}
+
+static void enqueue(struct notifier *nt, fuse_ino_t ino, const char *name)
+{
+    size_t len = strlen(name);
+    struct inval *iv = calloc(1, sizeof(*iv) + len + 1);
+
+    if (!iv)
+        return; /* the kernel's caches expire on their own, within the TTL */
+    iv->ino = ino;
+    memcpy(iv->name, name, len + 1);
+    push(nt, iv);
+}
+
+void notify_then(struct notifier *nt, void (*fn)(void *arg), void *arg)
+{
+    struct inval *iv = nt ? calloc(1, sizeof(*iv) + 1) : NULL;
+
+    if (!iv) {
+        fn(arg);
+        return;
+    }
+    iv->then = fn;
+    iv->arg = arg;
+    push(nt, iv);
+}
+
+void notify_inode(struct notifier *nt, fuse_ino_t ino)
+{
+    if (nt)
+        enqueue(nt, ino, "");
+}
+
+void notify_entry(struct notifier *nt, fuse_ino_t parent, const char *name)
+{
+    if (nt && *name)
+        enqueue(nt, parent, name);
+}
+
+unsigned long notifier_sent(const struct notifier *nt)
+{
+    return nt ? atomic_load(&nt->sent) : 0;
+}

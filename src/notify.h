@@ -1,0 +1,35 @@
+/**
+ * @file notify.h
+ * Tells the kernel what a refresh changed (fuse_lowlevel_notify_inval_inode
+ * and _entry), from a thread of its own: an invalidation can wait for
+ * kernel locks held by a request that the engine thread is about to
+ * answer, so it must never run there, nor in a FUSE callback.
+ */
+#ifndef CAMPAIGNFS_NOTIFY_H
+#define CAMPAIGNFS_NOTIFY_H
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+#include <stdatomic.h>
+
+struct notifier;
+
+struct notifier *notifier_new(struct fuse_session *se);
+/* Sends what is queued, then stops the thread and frees everything. */
+void notifier_free(struct notifier *nt);
+
+/* The kernel forgets ino's attributes and cached bytes (or, for a
+ * directory, its cached entries). */
+void notify_inode(struct notifier *nt, fuse_ino_t ino);
+/* The kernel forgets what it knows of name in parent (entry or absence). */
+void notify_entry(struct notifier *nt, fuse_ino_t parent, const char *name);
+
+/* Calls fn(arg) on the notifier's thread once everything queued before it
+ * was sent (the kernel has dropped those caches by then).  Without a
+ * notifier, at once. */
+void notify_then(struct notifier *nt, void (*fn)(void *arg), void *arg);
+
+/* Invalidations sent so far (for tests and status). */
+unsigned long notifier_sent(const struct notifier *nt);
+
+#endif
