@@ -112,16 +112,17 @@ static struct curl_slist *post_headers(const struct curl_slist *headers)
     return curl_slist_append(out, "Content-Type: application/json");
 }
 
-/* The bucket bursts at most half a second's worth, so that the jitter of
- * the network between campaignfs and the provider never lets a burst
- * arrive faster than the provider's own bucket refills.  A limit that
- * leaves no burst at all (below 2/s, such as Truedy's 100/min, which it
- * counts in fixed windows) is kept 2 % under, for the same reason. */
+/* The bucket bursts at most three quarters of a second's worth, so that
+ * up to a quarter of a second of network jitter between campaignfs and the
+ * provider never lets a burst arrive faster than a provider's bucket of one
+ * second refills.  A limit that leaves no burst at all (below 2/s, such as
+ * Truedy's 100/min, which it counts in fixed windows) is kept 2 % under,
+ * for the same reason. */
 static void bucket_init(struct rate_bucket *b, double rate)
 {
     if (rate > 0 && rate < 2)
         rate *= 0.98;
-    rate_bucket_init(b, rate, rate >= 2 ? floor(rate / 2) : 1);
+    rate_bucket_init(b, rate, rate >= 2 ? floor(rate * 0.75) : 1);
 }
 
 int account_open(struct account *a, const struct account_config *cfg, const char *config_path,

@@ -233,3 +233,18 @@ double cache_fresh_for(struct cache *c, double now)
     pthread_mutex_unlock(&c->lock);
     return left > 0 ? left : 0;
 }
+
+double cache_shown_for(struct cache *c, const struct cache_policy *pol, double now)
+{
+    double left = 0;
+
+    pthread_mutex_lock(&c->lock);
+    if (c->value && now < c->expires) {
+        left = c->expires - now;
+    } else if (c->value) {
+        double until = fmax(c->expires + pol->max_stale, c->retry_at);
+        left = fmin(until - now, fmax(pol->ttl, 0));
+    }
+    pthread_mutex_unlock(&c->lock);
+    return left > 0 ? left : 0;
+}

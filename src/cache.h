@@ -117,6 +117,12 @@ void cache_expire(struct cache *c);
 /* Seconds the current listing stays fresh (0 when expired or missing). */
 double cache_fresh_for(struct cache *c, double now);
 
+/* Seconds the kernel may keep what it learnt from the current listing: as
+ * long as it is fresh; past its TTL, while it is still shown (within
+ * max_stale, or during the backoff after a failed refresh), at most one
+ * TTL more (a refresh that changes something invalidates it explicitly). */
+double cache_shown_for(struct cache *c, const struct cache_policy *pol, double now);
+
 /* ---- the storage hook (the on-disk copy plugs in here) ---- */
 
 struct cache_store {

@@ -90,6 +90,16 @@ static void end_request(struct engine_req *r, enum fetch_class cls, const char *
     r->done(r, &err);
 }
 
+/* Ends a request campaignfs itself no longer wants (unmounting, cancelled). */
+static void end_cancelled(struct engine_req *r, const char *what)
+{
+    struct fetch_error err = {0};
+
+    http_set_error(&err, r->acct, method_of(r), r->url, FETCH_INTERNAL, 0, what);
+    err.cancelled = true;
+    r->done(r, &err);
+}
+
 /* ---- queues (engine thread) ---- */
 
 static void queue_push_tail(struct account *a, struct engine_req *r)
@@ -387,7 +397,7 @@ static void end_list(struct engine_req *list, const char *what)
         struct engine_req *r = list;
         list = r->next;
         r->next = NULL;
-        end_request(r, FETCH_INTERNAL, what);
+        end_cancelled(r, what);
     }
 }
 
@@ -521,7 +531,7 @@ void engine_submit(struct engine *e, struct engine_req *r)
     }
     pthread_mutex_unlock(&e->lock);
     if (stopped)
-        end_request(r, FETCH_INTERNAL, "the mount is shutting down");
+        end_cancelled(r, "the mount is shutting down");
     else
         curl_multi_wakeup(e->multi);
 }
@@ -538,7 +548,7 @@ void engine_cancel_flow(struct engine *e, void *flow)
             struct engine_req *next = r->next;
             if (r->flow == flow) {
                 queue_unlink(a, prev, r);
-                r->done(r, &(struct fetch_error){.cls = FETCH_INTERNAL, .message = "cancelled"});
+                end_cancelled(r, "cancelled");
             } else {
                 prev = r;
             }
@@ -550,7 +560,7 @@ void engine_cancel_flow(struct engine *e, void *flow)
         if (r->flow == flow) {
             *p = r->next;
             r->next = NULL;
-            r->done(r, &(struct fetch_error){.cls = FETCH_INTERNAL, .message = "cancelled"});
+            end_cancelled(r, "cancelled");
         } else {
             p = &r->next;
         }

@@ -324,8 +324,10 @@ static void cfs_init(void *userdata, struct fuse_conn_info *conn)
 
     /* the kernel opens files itself and reads them by inode */
     fs->no_open = (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) != 0;
+    /* every entry's attributes are at hand: always readdirplus */
     if (conn->capable & FUSE_CAP_READDIRPLUS)
         conn->want |= FUSE_CAP_READDIRPLUS;
+    conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
     if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
         conn->want |= FUSE_CAP_PARALLEL_DIROPS;
     if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
@@ -368,13 +370,16 @@ static mode_t entry_mode(const struct listing_entry *e)
     return e->type == ENTRY_DIR ? S_IFDIR : S_IFREG;
 }
 
-/* Adds one entry; returns its size, or more than `room` when it does not fit. */
+/* Adds one entry; returns its size, or more than `room` when it does not
+ * fit.  *told: a file whose attributes went with it (readdirplus). */
 static size_t add_entry(fuse_req_t req, struct tree *t, struct node *dir, char *buf, size_t room,
-                        const struct listing_entry *e, off_t next, bool plus)
+                        const struct listing_entry *e, off_t next, bool plus, struct node **told)
 {
     struct node *child = tree_child(t, dir, e);
     struct fuse_entry_param ep = {0};
+    size_t need;
 
+    *told = NULL;
     ep.attr.st_ino = child ? child->ino : 0;
     ep.attr.st_mode = entry_mode(e);
     if (!plus)
@@ -386,10 +391,14 @@ static size_t add_entry(fuse_req_t req, struct tree *t, struct node *dir, char *
         ep.attr_timeout = node_valid_for(t, child);
         ep.entry_timeout = ep.attr_timeout;
     }
-    return fuse_add_direntry_plus(req, buf, room, e->name, &ep, next);
+    need = fuse_add_direntry_plus(req, buf, room, e->name, &ep, next);
+    *told = need <= room && ep.ino && !S_ISDIR(ep.attr.st_mode) ? child : NULL;
+    return need;
 }
 
-/* Offsets: 1 after ".", 2 after "..", 3 + i after entry i. */
+/* Offsets: 1 after ".", 2 after "..", 3 + i after entry i.  Files whose
+ * attributes went out get their bytes into the page cache once the kernel
+ * has the reply (and so knows their inodes). */
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                        struct fuse_file_info *fi, bool plus)
 {
@@ -397,14 +406,17 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     struct node *dir = tree_node(t, ino);
     struct listing *l = (struct listing *)(uintptr_t)fi->fh;
     char *buf = malloc(size);
-    size_t used = 0;
+    struct node **told = plus ? calloc(size / 24 + 1, sizeof(*told)) : NULL;
+    size_t used = 0, n_told = 0;
 
-    if (!buf || !dir) {
+    if (!buf || !dir || (plus && !told)) {
         free(buf);
-        fuse_reply_err(req, buf ? ENOENT : ENOMEM);
+        free(told);
+        fuse_reply_err(req, !dir ? ENOENT : ENOMEM);
         return;
     }
     for (off_t i = off; i < (off_t)l->n + 2; i++) {
+        struct node *file = NULL;
         size_t need;
 
         if (i < 2) {
@@ -416,14 +428,20 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                         : fuse_add_direntry(req, buf + used, size - used, i ? ".." : ".", &ep.attr,
                                             i + 1);
         } else {
-            need = add_entry(req, t, dir, buf + used, size - used, &l->entries[i - 2], i + 1, plus);
+            need = add_entry(req, t, dir, buf + used, size - used, &l->entries[i - 2], i + 1, plus,
+                             &file);
         }
         if (need > size - used)
             break;
         used += need;
+        if (file)
+            told[n_told++] = file;
     }
     fuse_reply_buf(req, buf, used);
+    for (size_t i = 0; i < n_told; i++)
+        tree_prefill(t, told[i]);
     free(buf);
+    free(told);
 }
 
 static void cfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,

@@ -177,10 +177,13 @@ bool http_transient(enum fetch_class cls)
 void http_set_error(struct fetch_error *err, const struct account *a, const char *method,
                     const char *url, enum fetch_class cls, long status, const char *what)
 {
+    const char *h = hint(cls);
+
     err->cls = cls;
+    err->cancelled = false;
     err->status = status;
-    snprintf(err->message, sizeof(err->message), "[%s] %s %s: %s; %s (section [%s] of %s)", a->name,
-             method, url, what, hint(cls), a->name, a->config_path);
+    snprintf(err->message, sizeof(err->message), "[%s] %s %s: %s%s%s (section [%s] of %s)", a->name,
+             method, url, what, *h ? "; " : "", h, a->name, a->config_path);
 }
 
 /* Seconds a 429 asks to wait: Retry-After, else the provider's reset_at in

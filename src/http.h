@@ -31,6 +31,7 @@ enum fetch_class {
 
 struct fetch_error {
     enum fetch_class cls;
+    bool cancelled;    /* ended by campaignfs itself (unmounting, no longer wanted) */
     long status;       /* HTTP status, 0 if none */
     char message[768]; /* "[account] METHOD URL: what happened; what to do" */
 };

@@ -90,10 +90,69 @@ static struct listing_entry *builder_slot(struct listing_builder *b)
 
 static void entry_free(struct listing_entry *e)
 {
+    if (e->packed)
+        return; /* its texts live in the listing's arena */
     free(e->name);
     free(e->id);
     free(e->link);
     free(e->bytes);
+}
+
+static size_t text_size(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+static size_t entry_size(const struct listing_entry *e)
+{
+    return e->len + 1 + text_size(e->name) + text_size(e->id) + text_size(e->link);
+}
+
+static char *pack_text(char **dst, char *at, char *text)
+{
+    size_t n = text_size(text);
+
+    if (!text)
+        return at;
+    memcpy(at, text, n);
+    free(text);
+    *dst = at;
+    return at + n;
+}
+
+/* Moves an entry's bytes and texts to `at`; returns the end. */
+static char *entry_pack(struct listing_entry *e, char *at)
+{
+    if (e->bytes)
+        memcpy(at, e->bytes, e->len);
+    at[e->len] = '\0';
+    free(e->bytes);
+    e->bytes = at;
+    at += e->len + 1;
+    at = pack_text(&e->name, at, e->name);
+    at = pack_text(&e->id, at, e->id);
+    at = pack_text(&e->link, at, e->link);
+    e->packed = true;
+    return at;
+}
+
+/* Moves every entry's bytes and texts into one arena: a listing of tens of
+ * thousands of records is then one allocation, and the many small ones it
+ * was built from are freed together (whole pages go back to the system). */
+static char *pack_all(struct listing_entry *items, size_t n)
+{
+    size_t size = 1;
+    char *arena, *at;
+
+    for (size_t i = 0; i < n; i++)
+        size += entry_size(&items[i]);
+    arena = malloc(size);
+    if (!arena)
+        return NULL;
+    at = arena;
+    for (size_t i = 0; i < n; i++)
+        at = entry_pack(&items[i], at);
+    return arena;
 }
 
 int listing_builder_add(struct listing_builder *b, const char *name, const char *id,
@@ -338,6 +397,14 @@ struct listing *listing_builder_finish(struct listing_builder *b)
         goto fail;
     if (b->n > 1)
         qsort(b->items, b->n, sizeof(*b->items), entry_cmp);
+    l->arena = pack_all(b->items, b->n);
+    if (!l->arena)
+        goto fail_l;
+    if (b->n && b->n < b->cap) {
+        struct listing_entry *fit = realloc(b->items, b->n * sizeof(*fit));
+        if (fit)
+            b->items = fit;
+    }
     atomic_init(&l->refs, 1);
     l->serial = atomic_fetch_add(&next_serial, 1);
     l->n = b->n;
@@ -347,6 +414,8 @@ struct listing *listing_builder_finish(struct listing_builder *b)
             l->total_bytes += l->entries[i].len;
     memset(b, 0, sizeof(*b));
     return l;
+fail_l:
+    free(l);
 fail:
     listing_builder_discard(b);
     return NULL;
@@ -391,6 +460,7 @@ void listing_unref(struct listing *l)
     for (size_t i = 0; i < l->n; i++)
         entry_free(&l->entries[i]);
     free(l->entries);
+    free(l->arena);
     free(l);
 }
 

@@ -32,6 +32,7 @@ struct listing_entry {
     time_t rec_time; /* newest timestamp of the record itself, 0 if none */
     time_t mtime;    /* what stat shows */
     int tag;         /* for hand-made entries: what the entry is to its owner */
+    bool packed;     /* bytes, name, id and link live in the listing's arena */
 };
 
 struct listing {
@@ -40,6 +41,7 @@ struct listing {
     struct listing_entry *entries; /* sorted by name */
     size_t total_bytes;            /* sum of ENTRY_FILE sizes */
     unsigned long serial;          /* unique per listing built in this process */
+    char *arena;                   /* every entry's bytes and texts */
 };
 
 /* Collects records page by page. */

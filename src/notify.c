@@ -16,6 +16,8 @@ struct inval {
     struct inval *next;
     void (*then)(void *arg); /* a call, instead of an invalidation */
     void *arg;
+    struct listing *store; /* bytes to store, instead of an invalidation */
+    const struct listing_entry *entry;
     fuse_ino_t ino; /* the inode, or the parent of name */
     char name[];    /* "" for an inode */
 };
@@ -36,6 +38,14 @@ static void send_one(struct notifier *nt, const struct inval *iv)
 
     if (iv->then) {
         iv->then(iv->arg);
+        return;
+    }
+    if (iv->store) {
+        struct fuse_bufvec buf = FUSE_BUFVEC_INIT(iv->entry->len);
+        buf.buf[0].mem = iv->entry->bytes;
+        /* an error (the kernel forgot the inode) only costs a read later */
+        fuse_lowlevel_notify_store(nt->se, iv->ino, 0, &buf, 0);
+        listing_unref(iv->store);
         return;
     }
     if (iv->name[0])
@@ -140,6 +150,21 @@ void notify_then(struct notifier *nt, void (*fn)(void *arg), void *arg)
     }
     iv->then = fn;
     iv->arg = arg;
+    push(nt, iv);
+}
+
+void notify_store(struct notifier *nt, fuse_ino_t ino, struct listing *l,
+                  const struct listing_entry *e)
+{
+    struct inval *iv = nt && e->len ? calloc(1, sizeof(*iv) + 1) : NULL;
+
+    if (!iv) {
+        listing_unref(l);
+        return;
+    }
+    iv->ino = ino;
+    iv->store = l;
+    iv->entry = e;
     push(nt, iv);
 }
 

@@ -12,6 +12,8 @@
 #include <fuse_lowlevel.h>
 #include <stdatomic.h>
 
+#include "listing.h"
+
 struct notifier;
 
 struct notifier *notifier_new(struct fuse_session *se);
@@ -23,6 +25,12 @@ void notifier_free(struct notifier *nt);
 void notify_inode(struct notifier *nt, fuse_ino_t ino);
 /* The kernel forgets what it knows of name in parent (entry or absence). */
 void notify_entry(struct notifier *nt, fuse_ino_t parent, const char *name);
+
+/* Puts e's bytes (of listing l, whose reference this takes) into the
+ * kernel's page cache for ino, so that the first read of a file the kernel
+ * was just told about needs no request to campaignfs. */
+void notify_store(struct notifier *nt, fuse_ino_t ino, struct listing *l,
+                  const struct listing_entry *e);
 
 /* Calls fn(arg) on the notifier's thread once everything queued before it
  * was sent (the kernel has dropped those caches by then).  Without a

@@ -7,6 +7,7 @@
 #include "tree.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <search.h>
 #include <stdlib.h>
@@ -84,7 +85,6 @@ static void node_free(struct node *n)
         cache_destroy(n->cache);
         free(n->cache);
     }
-    free(n->name);
     free(n->id);
     free(n);
 }
@@ -92,15 +92,17 @@ static void node_free(struct node *n)
 static struct node *node_new(struct tree *t, enum node_kind kind, struct node *parent,
                              const char *name, struct account *acct, const char *id)
 {
-    struct node *n = calloc(1, sizeof(*n));
+    size_t len = strlen(name);
+    struct node *n = calloc(1, sizeof(*n) + len + 1);
 
     if (!n)
         return NULL;
     n->kind = (unsigned char)kind;
-    n->name = strdup(name);
-    n->id = id ? strdup(id) : NULL;
+    memcpy(n->name, name, len + 1);
+    /* records find their id in their directory's listing */
+    n->id = id && kind != NODE_RECORD ? strdup(id) : NULL;
     n->cache = node_types[kind].load ? malloc(sizeof(*n->cache)) : NULL;
-    if (!n->name || (id && !n->id) || (node_types[kind].load && !n->cache))
+    if ((id && kind != NODE_RECORD && !n->id) || (node_types[kind].load && !n->cache))
         goto fail;
     if (n->cache)
         cache_init(n->cache);
@@ -115,7 +117,7 @@ static struct node *node_new(struct tree *t, enum node_kind kind, struct node *p
     n->parent = parent;
     n->acct = acct;
     t->nodes[t->n_nodes++] = n;
-    n->ino = t->n_nodes; /* FUSE_ROOT_ID is 1 */
+    n->ino = (uint32_t)t->n_nodes; /* FUSE_ROOT_ID is 1 */
     return n;
 fail:
     node_free(n);
@@ -182,10 +184,12 @@ static struct cache_policy policy(const struct tree *t, const struct node *n)
     return p;
 }
 
-/* Seconds until n's listing stops being fresh (the TTL for fixed ones). */
+/* Seconds the kernel may keep what n's listing told it (the TTL for fixed
+ * listings). */
 static double fresh_for(const struct tree *t, struct node *n)
 {
-    double left = n->cache ? cache_fresh_for(n->cache, rate_now()) : 0;
+    struct cache_policy pol = policy(t, n);
+    double left = n->cache ? cache_shown_for(n->cache, &pol, rate_now()) : 0;
 
     if (isinf(left))
         return account_ttl(t, n);
@@ -240,25 +244,37 @@ static struct account *child_account(struct tree *t, const struct node *dir,
 }
 
 /* The existing child named name, or NULL. */
+/* A node to search the children indexes with, in buf. */
+#define KEY_SIZE (sizeof(struct node) + 256)
+
+static const struct node *key_of(char *buf, const char *name)
+{
+    struct node *k = (struct node *)buf;
+
+    memset(k, 0, sizeof(*k));
+    snprintf(k->name, KEY_SIZE - sizeof(*k), "%s", name);
+    return k;
+}
+
 static struct node *find_child(struct tree *t, struct node *dir, const char *name)
 {
-    struct node key = {.name = (char *)name};
+    _Alignas(struct node) char key[KEY_SIZE];
     void *found;
 
     pthread_mutex_lock(&t->lock);
-    found = tfind(&key, &dir->children, node_name_cmp);
+    found = tfind(key_of(key, name), &dir->children, node_name_cmp);
     pthread_mutex_unlock(&t->lock);
     return found ? *(struct node **)found : NULL;
 }
 
 struct node *tree_child(struct tree *t, struct node *dir, const struct listing_entry *e)
 {
-    struct node key = {.name = e->name};
+    _Alignas(struct node) char key[KEY_SIZE];
     struct node *n = NULL;
     void *found;
 
     pthread_mutex_lock(&t->lock);
-    found = tfind(&key, &dir->children, node_name_cmp);
+    found = tfind(key_of(key, e->name), &dir->children, node_name_cmp);
     if (found) {
         n = *(struct node **)found;
     } else {
@@ -321,7 +337,9 @@ static void invalidate(struct tree *t, struct node *dir, const struct listing *o
 
 static void log_failure(const struct node *n, const struct fetch_error *err, bool stale, bool first)
 {
-    if (!first)
+    if (err->cancelled)
+        log_debug("%s", err->message);
+    else if (!first)
         log_debug("%s (failed again)", err->message);
     else if (stale)
         log_warn("%s (still showing the previous listing of %s)", err->message,
@@ -329,6 +347,8 @@ static void log_failure(const struct node *n, const struct fetch_error *err, boo
     else
         log_error("%s", err->message);
 }
+
+#define TRIM_BYTES (1024 * 1024)
 
 struct drop_prev {
     struct cache *cache;
@@ -369,6 +389,8 @@ static void tree_loaded(struct tree *t, struct node *n, struct listing *fresh,
     if (t->store.save)
         t->store.save(t->store.ctx, n, fresh);
     invalidate(t, n, old, fresh);
+    if (fresh->total_bytes >= TRIM_BYTES || (old && old->total_bytes >= TRIM_BYTES))
+        malloc_trim(0); /* what the listing was built from goes back */
     if (old) {
         /* reads the kernel sized from old are answered from it until the
          * kernel has dropped those sizes */
@@ -479,6 +501,23 @@ static void load_campaigns(struct tree *t, struct node *n)
     fetch_list(t, n, &n->acct->provider->campaigns, ENTRY_DIR);
 }
 
+/* Starts fetching a file of dir that is fetched on its own, so that it is
+ * there when asked for: campaign.json when its campaign is entered. */
+static void prefetch_record(struct tree *t, struct node *dir, const char *name)
+{
+    struct listing *l = NULL, *own = NULL;
+    const struct listing_entry *e;
+    struct node *child, *wait = NULL;
+
+    if (tree_listing(t, dir, &l, NULL) < 0)
+        return;
+    e = listing_find(l, name);
+    child = e && e->type == ENTRY_LAZY ? tree_child(t, dir, e) : NULL;
+    listing_unref(l);
+    if (child && tree_listing(t, child, &own, &wait) == 0)
+        listing_unref(own);
+}
+
 static void load_campaign(struct tree *t, struct node *n)
 {
     const struct provider *p = n->acct->provider;
@@ -494,6 +533,7 @@ static void load_campaign(struct tree *t, struct node *n)
         listing_builder_tag(&b, NODE_CALLS);
     }
     finish_static(t, n, &b);
+    prefetch_record(t, n, "campaign.json");
 }
 
 static void load_contacts(struct tree *t, struct node *n)
@@ -647,7 +687,11 @@ void tree_expire(struct tree *t, struct node *n)
 
 bool tree_dir_opened(struct node *dir, const struct listing *l)
 {
-    return atomic_exchange(&dir->dir_serial, l->serial) == l->serial;
+    bool same = atomic_exchange(&dir->serial, l->serial) == l->serial;
+
+    /* past its TTL the kernel reads the listing again (readdirplus brings
+     * every entry's attributes in bulk), not entry by entry */
+    return same && cache_fresh_for(dir->cache, rate_now()) > 0;
 }
 
 /* ---- attributes and contents ---- */
@@ -724,7 +768,7 @@ static int entry_own(struct tree *t, struct node *n, struct listing **l,
 static void bytes_as_told(struct node *n, struct node *holder, struct listing **l,
                           const struct listing_entry **e)
 {
-    unsigned long told = atomic_load(&n->told_serial);
+    unsigned long told = atomic_load(&n->serial);
     struct listing *prev;
     const struct listing_entry *pe;
 
@@ -756,6 +800,16 @@ int tree_content(struct tree *t, struct node *n, struct listing **l, const struc
     return rc;
 }
 
+void tree_prefill(struct tree *t, struct node *n)
+{
+    struct listing *l = NULL;
+    const struct listing_entry *e = NULL;
+
+    if (!t->notifier || node_is_dir(n) || tree_content(t, n, &l, &e, NULL) < 0)
+        return;
+    notify_store(t->notifier, n->ino, l, e);
+}
+
 int tree_stat(struct tree *t, struct node *n, struct stat *st, struct node **wait)
 {
     struct listing *l = NULL;
@@ -770,7 +824,7 @@ int tree_stat(struct tree *t, struct node *n, struct stat *st, struct node **wai
     if (rc == 0) {
         fill_stat(n, st, e->len, e->mtime);
         if (!node_is_dir(n))
-            atomic_store(&n->told_serial, l->serial);
+            atomic_store(&n->serial, l->serial);
     }
     listing_unref(l);
     return rc;

@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -40,15 +41,16 @@ enum node_kind {
 
 struct node {
     struct node *parent;
-    char *name;
     struct account *acct; /* NULL for the root */
     char *id;             /* campaign id (NODE_CAMPAIGN), record id (NODE_LAZY) */
     struct cache *cache;  /* kinds that load a listing; NULL for NODE_RECORD */
     void *children;       /* tsearch index name -> node, under tree.lock */
-    fuse_ino_t ino;
-    atomic_ulong dir_serial;  /* serial of the listing the kernel's readdir cache holds */
-    atomic_ulong told_serial; /* files: serial of the listing the kernel's size came from */
-    unsigned char kind;       /* enum node_kind */
+    /* directories: serial of the listing the kernel's readdir cache holds;
+     * files: serial of the listing the kernel's size came from */
+    atomic_ulong serial;
+    uint32_t ino;
+    unsigned char kind; /* enum node_kind */
+    char name[];
 };
 
 struct tree {
@@ -110,6 +112,11 @@ int tree_stat(struct tree *t, struct node *n, struct stat *st, struct node **wai
  * caller drops) and the entry.  0 or -errno. */
 int tree_content(struct tree *t, struct node *n, struct listing **l, const struct listing_entry **e,
                  struct node **wait);
+
+/* After the kernel was told a file's attributes (readdirplus): hands it
+ * the file's bytes too, when they are at hand, so its first read is
+ * answered from the page cache. */
+void tree_prefill(struct tree *t, struct node *n);
 
 /* Records that the kernel was handed listing l of dir for its readdir
  * cache; returns whether it held that very listing already. */

@@ -133,4 +133,9 @@ def test_changed_files_read_whole_after_a_refresh(max_stale):
                     p, sub = rel.split(os.sep, 1)
                     with open(m.path(rel), "rb") as f:
                         data = f.read()
-                    assert data == expected_bytes(p, sim.dump(p), raw[p])[sub], rel
+                    want = expected_bytes(p, sim.dump(p), raw[p])[sub]
+                    if sub.endswith("campaign.json") or (p == "truedy" and "/calls/" in sub):
+                        # its own TTL may not have run out: old or new, never cut
+                        assert data in (want, old[p][sub]), rel
+                    else:
+                        assert data == want, rel
