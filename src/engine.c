@@ -23,9 +23,8 @@
 #include "log.h"
 #include "rate.h"
 
-#define IDLE_HANDLES   16
-#define MAX_PAUSE_SECS (24 * 3600.0)
-#define MAX_POLL_MS    1000
+#define IDLE_HANDLES 16
+#define MAX_POLL_MS  1000
 
 struct engine {
     CURLM *multi;
@@ -274,7 +273,9 @@ static bool rate_limited(struct engine *e, struct engine_req *r, double wait, do
         return false;
     if (wait < 0)
         wait = http_backoff(r->rate_retries, &e->seed);
-    wait = fmin(wait, MAX_PAUSE_SECS);
+    /* a provider asking for more than ten timeouts is believed for that
+     * long: then it is asked again (the requests meanwhile fail at once) */
+    wait = fmin(wait, 10.0 * (double)e->timeout);
     a->paused_until = fmax(a->paused_until, now + wait);
     a->window = 1;
     atomic_fetch_add(&a->retries, 1);

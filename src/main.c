@@ -172,10 +172,14 @@ static int run_session(struct fuse_args *args, struct fuse_cmdline_opts *fo, str
     rc = run_loop(se, fo);
     /* every request left ends now, so no reader waits on a dead mount */
     engine_stop(t->engine);
+    /* unmounted first: an invalidation still queued could otherwise wait
+     * for kernel locks held by requests that nobody answers any more */
+    fuse_session_unmount(se);
     notifier_free(t->notifier);
     t->notifier = NULL;
     log_debug("%lu requests waited for a load, %lu of them were interrupted",
               (unsigned long)atomic_load(&fs.parked), (unsigned long)atomic_load(&fs.interrupted));
+    goto out_signals;
 out_unmount:
     fuse_session_unmount(se);
 out_signals:

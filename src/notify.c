@@ -28,13 +28,18 @@ struct notifier {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct inval *head, *tail;
-    bool stopping;
+    atomic_bool stopping;
     atomic_ulong sent;
 };
 
 static void send_one(struct notifier *nt, const struct inval *iv)
 {
     int rc;
+
+    if (nt->stopping && !iv->then) {
+        listing_unref(iv->store); /* unmounted: nothing left to tell */
+        return;
+    }
 
     if (iv->then) {
         iv->then(iv->arg);

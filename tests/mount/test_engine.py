@@ -233,3 +233,79 @@ def test_full_crawl_under_the_documented_limits_gets_no_429():
         assert stats["providers"]["altur"]["requests"] > 20  # a crawl with bursts
         assert re.search(r"-> 200", log)
         assert not re.search(r"-> 429", log), [l for l in log.splitlines() if "-> 429" in l][:5]
+
+
+class StubBurki:
+    """A Burki stand-in on 127.0.0.1:0: one campaign of three contacts;
+    once `refuse` is set, every request is a 429 with a long Retry-After."""
+
+    def __init__(self):
+        import http.server
+        import json as _json
+        stub = self
+        self.refuse = False
+        self.requests = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                stub.requests += 1
+                if stub.refuse:
+                    body = b'{"detail": "Rate limit exceeded"}'
+                    self.send_response(429)
+                    self.send_header("Retry-After", "100000")
+                elif "/contacts" in self.path:
+                    body = _json.dumps({"contacts": [{"id": i, "status": "completed"}
+                                                     for i in range(3)],
+                                        "pagination": {"page": 1, "per_page": 1000,
+                                                       "total_items": 3, "total_pages": 1,
+                                                       "has_next": False}}).encode()
+                    self.send_response(200)
+                elif self.path.startswith("/api/v1/campaigns/?"):
+                    body = _json.dumps({"campaigns": [{"id": 7, "name": "x"}],
+                                        "pagination": {"page": 1, "per_page": 1000,
+                                                       "total_items": 1, "total_pages": 1,
+                                                       "has_next": False}}).encode()
+                    self.send_response(200)
+                else:
+                    body = _json.dumps({"id": 7, "name": "x"}).encode()
+                    self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.dir = __import__("tempfile").mkdtemp(prefix="cfs-stub-")
+        self.config_path = os.path.join(self.dir, "stub.conf")
+        with open(self.config_path, "w") as f:
+            f.write("[burki]\nprovider = burki\nurl = http://127.0.0.1:%d\napi_key = k\n"
+                    % self.server.server_address[1])
+        os.chmod(self.config_path, 0o600)
+
+    def close(self):
+        self.server.shutdown()
+        __import__("shutil").rmtree(self.dir, ignore_errors=True)
+
+
+def test_a_long_retry_after_fails_fast_and_cached_listings_stay():
+    stub = StubBurki()
+    try:
+        with Mount(stub.config_path, ttl=1, extra=("-o", "timeout=5"), log_errors=True) as m:
+            cached = m.path("burki", "campaigns", "7", "contacts")
+            assert sorted(os.listdir(cached)) == ["0.json", "1.json", "2.json"]
+            stub.refuse = True
+            time.sleep(1.2)  # expired: the refresh meets the 429
+            assert sorted(os.listdir(cached)) == ["0.json", "1.json", "2.json"]  # at once
+            wait_for(lambda: "longer than -o timeout=5 s" in m.stderr(), what="the message")
+            # a listing never fetched fails with EIO, long before the server's 100000 s
+            with pytest.raises(OSError) as e:
+                os.listdir(m.path("burki", "campaigns", "7", "calls"))
+            assert e.value.errno == 5
+            assert sorted(os.listdir(cached)) == ["0.json", "1.json", "2.json"]
+    finally:
+        stub.close()
