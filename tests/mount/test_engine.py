@@ -236,8 +236,9 @@ def test_full_crawl_under_the_documented_limits_gets_no_429():
 
 
 class StubBurki:
-    """A Burki stand-in on 127.0.0.1:0: one campaign of three contacts;
-    once `refuse` is set, every request is a 429 with a long Retry-After."""
+    """A Burki stand-in on 127.0.0.1:0: one campaign of `contacts` contacts
+    (ids 0..n-1) with `status`; once `refuse` is set, every request is a 429
+    with a long Retry-After."""
 
     def __init__(self):
         import http.server
@@ -245,6 +246,8 @@ class StubBurki:
         stub = self
         self.refuse = False
         self.requests = 0
+        self.contacts = 3
+        self.status = "completed"
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *a):
@@ -257,10 +260,11 @@ class StubBurki:
                     self.send_response(429)
                     self.send_header("Retry-After", "100000")
                 elif "/contacts" in self.path:
-                    body = _json.dumps({"contacts": [{"id": i, "status": "completed"}
-                                                     for i in range(3)],
+                    n = stub.contacts
+                    body = _json.dumps({"contacts": [{"id": i, "status": stub.status}
+                                                     for i in range(n)],
                                         "pagination": {"page": 1, "per_page": 1000,
-                                                       "total_items": 3, "total_pages": 1,
+                                                       "total_items": n, "total_pages": 1,
                                                        "has_next": False}}).encode()
                     self.send_response(200)
                 elif self.path.startswith("/api/v1/campaigns/?"):
@@ -307,5 +311,40 @@ def test_a_long_retry_after_fails_fast_and_cached_listings_stay():
                 os.listdir(m.path("burki", "campaigns", "7", "calls"))
             assert e.value.errno == 5
             assert sorted(os.listdir(cached)) == ["0.json", "1.json", "2.json"]
+    finally:
+        stub.close()
+
+
+@pytest.mark.parametrize("max_stale", [0, None])
+def test_a_refresh_that_deletes_or_changes_records_reaches_the_kernel(max_stale):
+    """Names and attributes the kernel cached are invalidated by the
+    refresh that changes them: a deleted record disappears (ENOENT, gone
+    from ls), a changed one is read whole with its new size."""
+    stub = StubBurki()
+    extra = ("-o", "max_stale=%d" % max_stale) if max_stale is not None else ()
+    try:
+        with Mount(stub.config_path, ttl=1, extra=extra) as m:
+            d = m.path("burki", "campaigns", "7", "contacts")
+            assert sorted(os.listdir(d)) == ["0.json", "1.json", "2.json"]
+            for name in os.listdir(d):  # names, attributes and bytes cached
+                with open(os.path.join(d, name)) as f:
+                    assert '"completed"' in f.read()
+            stub.contacts, stub.status = 2, "voicemail_left_after_retry"
+            time.sleep(1.2)
+            if max_stale is None:
+                os.listdir(d)  # stale at once; the refresh runs meanwhile
+
+                def refreshed():
+                    return sorted(os.listdir(d)) == ["0.json", "1.json"]
+                wait_for(refreshed, what="the refreshed listing")
+            else:
+                assert sorted(os.listdir(d)) == ["0.json", "1.json"]
+            assert not os.path.exists(os.path.join(d, "2.json"))
+            with pytest.raises(FileNotFoundError):
+                os.stat(os.path.join(d, "2.json"))
+            with open(os.path.join(d, "1.json"), "rb") as f:
+                data = f.read()
+            assert data.endswith(b'"voicemail_left_after_retry"\n}\n'), data
+            assert os.stat(os.path.join(d, "1.json")).st_size == len(data)
     finally:
         stub.close()
