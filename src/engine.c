@@ -26,6 +26,9 @@
 #define IDLE_HANDLES 16
 #define MAX_POLL_MS  1000
 
+/* The engine whose thread this is (NULL on other threads). */
+static _Thread_local struct engine *this_engine;
+
 struct engine {
     CURLM *multi;
     pthread_t thread;
@@ -437,6 +440,7 @@ static void *engine_main(void *arg)
 {
     struct engine *e = arg;
 
+    this_engine = e;
     while (take_incoming(e)) {
         double now = rate_now(), next = now + MAX_POLL_MS / 1000.0;
         int running = 0;
@@ -541,6 +545,11 @@ void engine_cancel_flow(struct engine *e, void *flow)
 {
     struct engine_req **p = &e->delayed;
 
+    /* off the engine thread (a fetch that could not even ask its first
+     * page, or after the engine stopped) nothing of the flow is queued */
+    if (!engine_on_thread(e))
+        return;
+
     take_incoming(e); /* so that nothing of the flow hides there */
     for (size_t i = 0; i < e->n_accounts; i++) {
         struct account *a = &e->accounts[i];
@@ -570,5 +579,5 @@ void engine_cancel_flow(struct engine *e, void *flow)
 
 bool engine_on_thread(const struct engine *e)
 {
-    return e->started && pthread_equal(pthread_self(), e->thread);
+    return this_engine == e;
 }

@@ -42,8 +42,12 @@ struct fetch {
     void *arg;
     struct fetch_progress progress;
 
-    /* engine thread only */
-    int refs; /* requests not ended, plus one until the result is delivered */
+    /* requests not ended, plus one until the result is delivered; atomic:
+     * fetch_start() runs on the asker's thread while its first request
+     * may already have ended on the engine thread */
+    atomic_int refs;
+
+    /* engine thread only (and the asker's, before the first request) */
     bool over;
     struct page_cursor cur;
     long next;    /* index of the next page to take */
@@ -110,9 +114,14 @@ static void fetch_free(struct fetch *f)
     free(f);
 }
 
+static void fetch_ref(struct fetch *f)
+{
+    atomic_fetch_add(&f->refs, 1);
+}
+
 static void fetch_unref(struct fetch *f)
 {
-    if (--f->refs == 0)
+    if (atomic_fetch_sub(&f->refs, 1) == 1)
         fetch_free(f);
 }
 
@@ -129,10 +138,10 @@ static void deliver(struct fetch *f, struct listing *l, const struct fetch_error
             slot_abandon(f->slots[i]);
         f->slots[i] = NULL;
     }
-    f->refs++; /* cancelled requests end inside engine_cancel_flow() */
+    fetch_ref(f); /* cancelled requests end inside engine_cancel_flow() */
     engine_cancel_flow(f->engine, f);
     f->done(f, l, err, f->arg);
-    f->refs--;
+    fetch_unref(f);
     fetch_unref(f); /* the reference held until the result was delivered */
 }
 
@@ -254,7 +263,7 @@ static int ask(struct fetch *f, long index, struct page_request *req)
     r->ctx = s;
     r->flow = f;
     r->done = request_done;
-    f->refs++;
+    fetch_ref(f);
     engine_submit(f->engine, r);
     return 0;
 }
@@ -379,7 +388,7 @@ static struct fetch *fetch_new(struct engine *e, struct account *a, const char *
     f->acct = a;
     f->done = done;
     f->arg = arg;
-    f->refs = 1;
+    atomic_init(&f->refs, 1);
     f->cur.total = -1;
     f->campaign_esc = campaign ? curl_easy_escape(NULL, campaign, 0) : NULL;
     f->id_esc = id ? curl_easy_escape(NULL, id, 0) : NULL;
@@ -434,7 +443,7 @@ void fetch_start(struct fetch *f)
     struct page_request req;
     int rc;
 
-    f->refs++; /* the first request may end before ask() returns */
+    fetch_ref(f); /* the first request may end before ask() returns */
     if (f->coll)
         rc = provider_page_request(f->coll, &f->vars, &f->cur, &req);
     else
