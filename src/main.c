@@ -172,8 +172,9 @@ static int run_session(struct fuse_args *args, struct fuse_cmdline_opts *fo, str
     rc = run_loop(se, fo);
     /* every request left ends now, so no reader waits on a dead mount */
     engine_stop(t->engine);
-    /* unmounted first: an invalidation still queued could otherwise wait
-     * for kernel locks held by requests that nobody answers any more */
+    /* nothing more goes to the kernel, then the mount goes (which also ends
+     * an invalidation waiting for locks held by requests nobody answers) */
+    notifier_quiesce(t->notifier, 2);
     fuse_session_unmount(se);
     notifier_free(t->notifier);
     t->notifier = NULL;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -28,7 +29,10 @@ struct notifier {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct inval *head, *tail;
-    atomic_bool stopping;
+    atomic_bool stopping; /* nothing more goes to the kernel */
+    bool busy;            /* a call into the kernel is in progress */
+    bool done;            /* the thread may end once the queue is empty */
+    pthread_cond_t idle;
     atomic_ulong sent;
 };
 
@@ -72,7 +76,7 @@ static void *notifier_main(void *arg)
     for (;;) {
         struct inval *iv = nt->head;
         if (!iv) {
-            if (nt->stopping)
+            if (nt->done)
                 break;
             pthread_cond_wait(&nt->cond, &nt->lock);
             continue;
@@ -80,10 +84,13 @@ static void *notifier_main(void *arg)
         nt->head = iv->next;
         if (!nt->head)
             nt->tail = NULL;
+        nt->busy = true;
         pthread_mutex_unlock(&nt->lock);
         send_one(nt, iv);
         free(iv);
         pthread_mutex_lock(&nt->lock);
+        nt->busy = false;
+        pthread_cond_broadcast(&nt->idle);
     }
     pthread_mutex_unlock(&nt->lock);
     return NULL;
@@ -98,6 +105,7 @@ struct notifier *notifier_new(struct fuse_session *se)
     nt->se = se;
     pthread_mutex_init(&nt->lock, NULL);
     pthread_cond_init(&nt->cond, NULL);
+    pthread_cond_init(&nt->idle, NULL);
     if (pthread_create(&nt->thread, NULL, notifier_main, nt) != 0) {
         pthread_mutex_destroy(&nt->lock);
         pthread_cond_destroy(&nt->cond);
@@ -107,17 +115,34 @@ struct notifier *notifier_new(struct fuse_session *se)
     return nt;
 }
 
+void notifier_quiesce(struct notifier *nt, double timeout)
+{
+    struct timespec until;
+
+    if (!nt)
+        return;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)timeout;
+    pthread_mutex_lock(&nt->lock);
+    atomic_store(&nt->stopping, true);
+    while (nt->busy && pthread_cond_timedwait(&nt->idle, &nt->lock, &until) == 0)
+        ;
+    pthread_mutex_unlock(&nt->lock);
+}
+
 void notifier_free(struct notifier *nt)
 {
     if (!nt)
         return;
     pthread_mutex_lock(&nt->lock);
-    nt->stopping = true;
+    atomic_store(&nt->stopping, true);
+    nt->done = true;
     pthread_cond_signal(&nt->cond);
     pthread_mutex_unlock(&nt->lock);
     pthread_join(nt->thread, NULL);
     pthread_mutex_destroy(&nt->lock);
     pthread_cond_destroy(&nt->cond);
+    pthread_cond_destroy(&nt->idle);
     free(nt);
 }
 

@@ -17,7 +17,13 @@
 struct notifier;
 
 struct notifier *notifier_new(struct fuse_session *se);
-/* Sends what is queued, then stops the thread and frees everything. */
+/* Before the session's device is closed: nothing more is sent to the
+ * kernel, and a call in progress is given up to `timeout` seconds to end
+ * (one blocked on a dead session ends when the mount goes). */
+void notifier_quiesce(struct notifier *nt, double timeout);
+
+/* Runs what is left (calls, no kernel work once quiesced), then stops the
+ * thread and frees everything. */
 void notifier_free(struct notifier *nt);
 
 /* The kernel forgets ino's attributes and cached bytes (or, for a
