@@ -346,8 +346,12 @@ static int drain(struct engine *e)
 
         if (msg->msg != CURLMSG_DONE)
             continue;
+        curl_off_t retry_after = 0;
+
         curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&r);
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK)
+            r->t.retry_after = (double)retry_after; /* delta seconds or HTTP date */
         curl_multi_remove_handle(e->multi, h);
         handle_put(e, h);
         r->h = NULL;

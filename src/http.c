@@ -6,7 +6,6 @@
  */
 #include "http.h"
 
-#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <math.h>
@@ -14,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "account.h"
@@ -47,46 +45,6 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
     t->len += n;
     t->body[t->len] = '\0';
     return n;
-}
-
-static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
-{
-    struct http_transfer *t = userp;
-    size_t n = size * nmemb;
-    static const char name[] = "retry-after:";
-
-    if (n > sizeof(name) - 1 && strncasecmp(data, name, sizeof(name) - 1) == 0) {
-        size_t len = n - (sizeof(name) - 1);
-        const char *v = data + sizeof(name) - 1;
-        while (len && isspace((unsigned char)*v)) {
-            v++;
-            len--;
-        }
-        while (len && isspace((unsigned char)v[len - 1]))
-            len--;
-        if (len >= sizeof(t->retry_after))
-            len = sizeof(t->retry_after) - 1;
-        memcpy(t->retry_after, v, len);
-        t->retry_after[len] = '\0';
-    }
-    return n;
-}
-
-double http_retry_after(const char *value, time_t now)
-{
-    char *end;
-    long secs;
-    struct tm tm = {0};
-
-    if (!value || !*value)
-        return -1;
-    secs = strtol(value, &end, 10);
-    if (end != value && *end == '\0')
-        return secs < 0 ? -1 : (double)secs;
-    end = strptime(value, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (!end || *end)
-        return -1;
-    return fmax(0, difftime(timegm(&tm), now));
 }
 
 double http_backoff(int attempt, unsigned int *seed)
@@ -186,11 +144,11 @@ void http_set_error(struct fetch_error *err, const struct account *a, const char
              method, url, what, *h ? "; " : "", h, a->name, a->config_path);
 }
 
-/* Seconds a 429 asks to wait: Retry-After, else the provider's reset_at in
- * the body; -1 when it says nothing. */
+/* Seconds a 429 asks to wait: Retry-After (as libcurl read it), else the
+ * provider's reset_at in the body; -1 when it says nothing. */
 static double rate_wait(const struct account *a, const struct http_transfer *t)
 {
-    double w = http_retry_after(t->retry_after, time(NULL));
+    double w = t->retry_after > 0 ? t->retry_after : -1;
 
     if (w < 0 && a->provider->reset_at && t->body) {
         json_object *root = json_tokener_parse(t->body);
@@ -212,8 +170,6 @@ void http_setup(CURL *h, const struct account *a, const char *url, const char *p
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, post_body ? a->post_headers : a->headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->curl_err);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);

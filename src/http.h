@@ -53,9 +53,9 @@ typedef enum body_verdict (*http_body_fn)(const char *body, size_t len, void *ct
 struct http_transfer {
     char *body;
     size_t len, cap;
-    char retry_after[64];
-    bool too_big; /* over HTTP_MAX_BODY (decompressed) */
-    bool no_mem;  /* out of memory while receiving */
+    double retry_after; /* seconds Retry-After asks for (CURLINFO_RETRY_AFTER); 0: none */
+    bool too_big;       /* over HTTP_MAX_BODY (decompressed) */
+    bool no_mem;        /* out of memory while receiving */
     char curl_err[CURL_ERROR_SIZE];
 };
 
@@ -87,10 +87,6 @@ int fetch_errno(enum fetch_class cls);
 
 /* A short name of a class ("auth", "network", ...), for logs and status. */
 const char *fetch_class_name(enum fetch_class cls);
-
-/* Parses a Retry-After value (delta seconds or an HTTP date) into seconds
- * from now; -1 if absent or unparseable.  Exposed for the unit tests. */
-double http_retry_after(const char *value, time_t now);
 
 /* The retry delay for attempt n (1-based) of a transient failure, with
  * jitter drawn from *seed: base 0.25 s doubling up to 8 s, +-25 %. */

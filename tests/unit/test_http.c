@@ -26,22 +26,6 @@ static void test_errno_per_class(void **state)
     assert_int_equal(fetch_errno(FETCH_INTERNAL), ENOMEM);
 }
 
-static void test_retry_after(void **state)
-{
-    time_t now = 1784000000; /* Tue, 14 Jul 2026 03:33:20 GMT */
-
-    (void)state;
-    assert_true(http_retry_after("7", now) == 7);
-    assert_true(http_retry_after("0", now) == 0);
-    assert_true(http_retry_after("Tue, 14 Jul 2026 03:33:50 GMT", now) == 30);
-    assert_true(http_retry_after("Tue, 14 Jul 2026 03:33:00 GMT", now) == 0); /* past */
-    assert_true(http_retry_after("", now) < 0);
-    assert_true(http_retry_after(NULL, now) < 0);
-    assert_true(http_retry_after("-3", now) < 0);
-    assert_true(http_retry_after("soon", now) < 0);
-    assert_true(http_retry_after("5s", now) < 0);
-}
-
 static void test_backoff(void **state)
 {
     unsigned int seed = 42;
@@ -59,7 +43,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_errno_per_class),
-        cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_backoff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
