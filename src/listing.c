@@ -162,7 +162,11 @@ int listing_builder_add(struct listing_builder *b, const char *name, const char 
 
     if (!e)
         return -1;
-    e->type = type;
+    if (len > UINT32_MAX) {
+        b->failed = true;
+        return -1;
+    }
+    e->type = (unsigned char)type;
     e->rec_time = rec_time;
     e->name = name ? strdup(name) : NULL;
     e->id = id ? strdup(id) : NULL;
@@ -172,7 +176,7 @@ int listing_builder_add(struct listing_builder *b, const char *name, const char 
             memcpy(e->bytes, bytes, len);
             e->bytes[len] = '\0';
         }
-        e->len = len;
+        e->len = (uint32_t)len;
     }
     if ((name && !e->name) || (id && !e->id) || (bytes && !e->bytes)) {
         b->failed = true;
@@ -211,6 +215,7 @@ int listing_builder_add_record(struct listing_builder *b, json_object *rec)
     const struct collection *c = b->coll;
     char *id = c->naming == NAME_BY_PHONE_UNIQUE ? phone_stem(rec) : record_id(rec, c->ids);
     struct listing_entry *e;
+    size_t len = 0;
 
     if (!id) {
         /* a record without any id cannot be named: it is skipped, not invented */
@@ -229,11 +234,12 @@ int listing_builder_add_record(struct listing_builder *b, json_object *rec)
         if (v && json_object_is_type(v, json_type_string) && *json_object_get_string(v))
             e->link = strdup(json_object_get_string(v));
     }
-    e->bytes = render_record(rec, &e->len);
-    if (!e->bytes) {
+    e->bytes = render_record(rec, &len);
+    if (!e->bytes || len > UINT32_MAX) {
         b->failed = true;
         return -1;
     }
+    e->len = (uint32_t)len;
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "provider.h"
@@ -23,16 +24,16 @@ enum entry_type {
 };
 
 struct listing_entry {
-    char *name; /* unique, safe directory entry name */
-    char *id;   /* the record's raw id (used in URLs), or NULL */
-    char *link; /* raw value of the collection's link field, or NULL */
-    enum entry_type type;
-    char *bytes; /* rendered record (ENTRY_FILE), or the list item (ENTRY_DIR) */
-    size_t len;
-    time_t rec_time; /* newest timestamp of the record itself, 0 if none */
-    time_t mtime;    /* what stat shows */
-    int tag;         /* for hand-made entries: what the entry is to its owner */
-    bool packed;     /* bytes, name, id and link live in the listing's arena */
+    char *name;         /* unique, safe directory entry name */
+    char *id;           /* the record's raw id (used in URLs), or NULL */
+    char *link;         /* raw value of the collection's link field, or NULL */
+    char *bytes;        /* rendered record (ENTRY_FILE), or the list item (ENTRY_DIR) */
+    time_t rec_time;    /* newest timestamp of the record itself, 0 if none */
+    time_t mtime;       /* what stat shows */
+    uint32_t len;       /* bytes' length (bodies are at most HTTP_MAX_BODY) */
+    unsigned char type; /* enum entry_type */
+    unsigned char tag;  /* for hand-made entries: what the entry is to its owner */
+    bool packed;        /* bytes, name, id and link live in the listing's arena */
 };
 
 struct listing {

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <malloc.h>
 #include <math.h>
-#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -74,9 +73,52 @@ static const struct node_type node_types[NODE_KIND_COUNT] = {
 
 /* ---- nodes and inodes ---- */
 
-static int node_name_cmp(const void *a, const void *b)
+/* A directory's children, sorted by name (under tree.lock). */
+struct kids {
+    size_t n, cap;
+    struct node *v[];
+};
+
+/* Where name is in k (*found), or where it would go. */
+static size_t kid_pos(const struct kids *k, const char *name, bool *found)
 {
-    return strcmp(((const struct node *)a)->name, ((const struct node *)b)->name);
+    size_t lo = 0, hi = k ? k->n : 0;
+
+    *found = false;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(k->v[mid]->name, name);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Inserts n at position at (readdir hands names out in order: at the end). */
+static int kid_insert(struct node *dir, size_t at, struct node *n)
+{
+    struct kids *k = dir->children;
+
+    if (!k || k->n == k->cap) {
+        size_t cap = k ? k->cap * 2 : 4;
+        struct kids *grown = realloc(k, sizeof(*grown) + cap * sizeof(grown->v[0]));
+        if (!grown)
+            return -1;
+        if (!k)
+            grown->n = 0;
+        grown->cap = cap;
+        dir->children = k = grown;
+    }
+    memmove(&k->v[at + 1], &k->v[at], (k->n - at) * sizeof(k->v[0]));
+    k->v[at] = n;
+    k->n++;
+    return 0;
 }
 
 static void node_free(struct node *n)
@@ -124,11 +166,6 @@ fail:
     return NULL;
 }
 
-static void no_free(void *p)
-{
-    (void)p;
-}
-
 int tree_init(struct tree *t, struct account *accounts, size_t n_accounts, long ttl, long max_stale,
               struct engine *engine)
 {
@@ -146,7 +183,7 @@ int tree_init(struct tree *t, struct account *accounts, size_t n_accounts, long 
 void tree_destroy(struct tree *t)
 {
     for (size_t i = 0; i < t->n_nodes; i++) {
-        tdestroy(t->nodes[i]->children, no_free);
+        free(t->nodes[i]->children);
         node_free(t->nodes[i]);
     }
     free(t->nodes);
@@ -244,42 +281,33 @@ static struct account *child_account(struct tree *t, const struct node *dir,
 }
 
 /* The existing child named name, or NULL. */
-/* A node to search the children indexes with, in buf. */
-#define KEY_SIZE (sizeof(struct node) + 256)
-
-static const struct node *key_of(char *buf, const char *name)
-{
-    struct node *k = (struct node *)buf;
-
-    memset(k, 0, sizeof(*k));
-    snprintf(k->name, KEY_SIZE - sizeof(*k), "%s", name);
-    return k;
-}
-
 static struct node *find_child(struct tree *t, struct node *dir, const char *name)
 {
-    _Alignas(struct node) char key[KEY_SIZE];
-    void *found;
+    struct node *n = NULL;
+    size_t at;
+    bool found;
 
     pthread_mutex_lock(&t->lock);
-    found = tfind(key_of(key, name), &dir->children, node_name_cmp);
+    at = kid_pos(dir->children, name, &found);
+    if (found)
+        n = dir->children->v[at];
     pthread_mutex_unlock(&t->lock);
-    return found ? *(struct node **)found : NULL;
+    return n;
 }
 
 struct node *tree_child(struct tree *t, struct node *dir, const struct listing_entry *e)
 {
-    _Alignas(struct node) char key[KEY_SIZE];
     struct node *n = NULL;
-    void *found;
+    size_t at;
+    bool found;
 
     pthread_mutex_lock(&t->lock);
-    found = tfind(key_of(key, e->name), &dir->children, node_name_cmp);
+    at = kid_pos(dir->children, e->name, &found);
     if (found) {
-        n = *(struct node **)found;
+        n = dir->children->v[at];
     } else {
         n = node_new(t, child_kind(dir, e), dir, e->name, child_account(t, dir, e), e->id);
-        if (n && !tsearch(n, &dir->children, node_name_cmp))
+        if (n && kid_insert(dir, at, n) < 0)
             n = NULL; /* out of memory: the node stays in the table, unreachable */
     }
     pthread_mutex_unlock(&t->lock);

@@ -25,6 +25,7 @@
 #include "listing.h"
 
 struct engine;
+struct kids;
 struct notifier;
 
 enum node_kind {
@@ -41,10 +42,10 @@ enum node_kind {
 
 struct node {
     struct node *parent;
-    struct account *acct; /* NULL for the root */
-    char *id;             /* campaign id (NODE_CAMPAIGN), record id (NODE_LAZY) */
-    struct cache *cache;  /* kinds that load a listing; NULL for NODE_RECORD */
-    void *children;       /* tsearch index name -> node, under tree.lock */
+    struct account *acct;  /* NULL for the root */
+    char *id;              /* campaign id (NODE_CAMPAIGN), record id (NODE_LAZY) */
+    struct cache *cache;   /* kinds that load a listing; NULL for NODE_RECORD */
+    struct kids *children; /* sorted by name, under tree.lock (tree.c) */
     /* directories: serial of the listing the kernel's readdir cache holds;
      * files: serial of the listing the kernel's size came from */
     atomic_ulong serial;
