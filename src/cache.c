@@ -119,10 +119,25 @@ static void wake_all(struct cache_waiter *list)
     }
 }
 
+/* Ends the load in flight (called with c->lock held; releases it): the
+ * error it leaves (FETCH_OK and NULL for none), and every waiter woken. */
+static void end_load(struct cache *c, enum fetch_class error, const char *message)
+{
+    struct cache_waiter *waiters = c->waiters;
+
+    c->error = error;
+    free(c->error_message);
+    c->error_message = message ? strdup(message) : NULL;
+    c->loading = false;
+    c->fetch = NULL;
+    c->waiters = NULL;
+    pthread_mutex_unlock(&c->lock);
+    wake_all(waiters);
+}
+
 bool cache_publish(struct cache *c, const struct cache_policy *pol, double now,
                    struct listing *fresh, struct listing **old)
 {
-    struct cache_waiter *waiters;
     bool changed;
 
     *old = NULL;
@@ -136,19 +151,10 @@ bool cache_publish(struct cache *c, const struct cache_policy *pol, double now,
     } else {
         listing_unref(fresh); /* nothing changed: the kernel's caches stay valid */
     }
-    c->fetched = now;
     c->expires = pol->ttl < 0 ? INFINITY : now + pol->ttl;
     c->retry_at = 0;
     c->failures = 0;
-    c->error = FETCH_OK;
-    free(c->error_message);
-    c->error_message = NULL;
-    c->loading = false;
-    c->fetch = NULL;
-    waiters = c->waiters;
-    c->waiters = NULL;
-    pthread_mutex_unlock(&c->lock);
-    wake_all(waiters);
+    end_load(c, FETCH_OK, NULL);
     return changed;
 }
 
@@ -199,20 +205,10 @@ int cache_failures(struct cache *c)
 void cache_fail(struct cache *c, const struct cache_policy *pol, double now,
                 const struct fetch_error *err)
 {
-    struct cache_waiter *waiters;
-
     pthread_mutex_lock(&c->lock);
     c->failures++;
     c->retry_at = now + backoff(pol, c->failures);
-    c->error = err->cls == FETCH_OK ? FETCH_INTERNAL : err->cls;
-    free(c->error_message);
-    c->error_message = strdup(err->message);
-    c->loading = false;
-    c->fetch = NULL;
-    waiters = c->waiters;
-    c->waiters = NULL;
-    pthread_mutex_unlock(&c->lock);
-    wake_all(waiters);
+    end_load(c, err->cls == FETCH_OK ? FETCH_INTERNAL : err->cls, err->message);
 }
 
 void cache_expire(struct cache *c)

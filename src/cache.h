@@ -40,7 +40,6 @@ struct cache {
     pthread_mutex_t lock;
     struct listing *value;  /* last complete listing, NULL until one arrived */
     struct listing *prev;   /* the one value replaced, while the kernel may hold its sizes */
-    double fetched;         /* monotonic time of the last successful load */
     double expires;         /* monotonic; INFINITY: never */
     double retry_at;        /* after a failure: no new load before this */
     int failures;           /* failed loads in a row */

@@ -83,23 +83,27 @@ static const char *method_of(const struct engine_req *r)
     return r->post_body ? "POST" : "GET";
 }
 
-static void end_request(struct engine_req *r, enum fetch_class cls, const char *what)
+/* Ends a request without an answer: a failure, or (cancelled) one that
+ * campaignfs itself no longer wants (unmounting, a fetch that is over). */
+static void end_early(struct engine_req *r, enum fetch_class cls, const char *what, bool cancelled)
 {
     struct fetch_error err = {0};
 
     http_set_error(&err, r->acct, method_of(r), r->url, cls, 0, what);
-    atomic_fetch_add(&r->acct->failures, 1);
+    err.cancelled = cancelled;
+    if (!cancelled)
+        atomic_fetch_add(&r->acct->failures, 1);
     r->done(r, &err);
 }
 
-/* Ends a request campaignfs itself no longer wants (unmounting, cancelled). */
+static void end_request(struct engine_req *r, enum fetch_class cls, const char *what)
+{
+    end_early(r, cls, what, false);
+}
+
 static void end_cancelled(struct engine_req *r, const char *what)
 {
-    struct fetch_error err = {0};
-
-    http_set_error(&err, r->acct, method_of(r), r->url, FETCH_INTERNAL, 0, what);
-    err.cancelled = true;
-    r->done(r, &err);
+    end_early(r, FETCH_INTERNAL, what, true);
 }
 
 /* ---- queues (engine thread) ---- */

@@ -235,6 +235,16 @@ static void request_done(struct engine_req *r, const struct fetch_error *err)
     fetch_unref(f);
 }
 
+/* What identifies a page request: path and query, newline, body. */
+static char *request_key(const struct page_request *req)
+{
+    char *key = NULL;
+
+    if (asprintf(&key, "%s\n%s", req->path_query, req->body ? req->body : "") < 0)
+        return NULL;
+    return key;
+}
+
 /* Asks page `index` with req (consumed); the slot takes the place of any
  * slot of that index. */
 static int ask(struct fetch *f, long index, struct page_request *req)
@@ -242,8 +252,8 @@ static int ask(struct fetch *f, long index, struct page_request *req)
     struct page_slot *s = calloc(1, sizeof(*s));
     struct engine_req *r = NULL;
 
-    if (s && asprintf(&s->key, "%s\n%s", req->path_query, req->body ? req->body : "") < 0)
-        s->key = NULL;
+    if (s)
+        s->key = request_key(req);
     if (s && s->key)
         r = engine_req_new(f->acct, req->path_query, req->body);
     page_request_free(req);
@@ -282,7 +292,8 @@ static int ensure_next(struct fetch *f)
     s = (size_t)f->next < f->n_slots ? f->slots[f->next] : NULL;
     if (!s)
         return ask(f, f->next, &req);
-    if (asprintf(&key, "%s\n%s", req.path_query, req.body ? req.body : "") < 0) {
+    key = request_key(&req);
+    if (!key) {
         page_request_free(&req);
         return -1;
     }

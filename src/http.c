@@ -77,16 +77,6 @@ int fetch_errno(enum fetch_class cls)
     return EIO;
 }
 
-const char *fetch_class_name(enum fetch_class cls)
-{
-    static const char *const names[FETCH_CLASS_COUNT] = {
-        [FETCH_OK] = "ok",           [FETCH_AUTH] = "auth",         [FETCH_NOT_FOUND] = "not_found",
-        [FETCH_RATE] = "rate_limit", [FETCH_CLIENT] = "client",     [FETCH_SERVER] = "server",
-        [FETCH_NETWORK] = "network", [FETCH_PROTOCOL] = "protocol", [FETCH_INTERNAL] = "internal",
-    };
-    return cls < FETCH_CLASS_COUNT ? names[cls] : "?";
-}
-
 static const char *hint(enum fetch_class cls)
 {
     switch (cls) {

@@ -85,9 +85,6 @@ bool http_transient(enum fetch_class cls);
 /* The errno a FUSE operation returns for a failure class. */
 int fetch_errno(enum fetch_class cls);
 
-/* A short name of a class ("auth", "network", ...), for logs and status. */
-const char *fetch_class_name(enum fetch_class cls);
-
 /* The retry delay for attempt n (1-based) of a transient failure, with
  * jitter drawn from *seed: base 0.25 s doubling up to 8 s, +-25 %. */
 double http_backoff(int attempt, unsigned int *seed);

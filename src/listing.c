@@ -496,14 +496,18 @@ void listing_carry_times(struct listing *fresh, const struct listing *old, time_
     }
 }
 
+bool listing_entry_same(const struct listing_entry *a, const struct listing_entry *b)
+{
+    return a->type == b->type && a->mtime == b->mtime && same_bytes(a, b);
+}
+
 bool listing_same(const struct listing *a, const struct listing *b)
 {
     if (!a || !b || a->n != b->n)
         return false;
     for (size_t i = 0; i < a->n; i++) {
         const struct listing_entry *x = &a->entries[i], *y = &b->entries[i];
-        if (strcmp(x->name, y->name) != 0 || x->type != y->type || x->mtime != y->mtime ||
-            !same_bytes(x, y))
+        if (strcmp(x->name, y->name) != 0 || !listing_entry_same(x, y))
             return false;
     }
     return true;

@@ -101,6 +101,9 @@ void listing_carry_times(struct listing *fresh, const struct listing *old, time_
  * mtimes): a refresh that changed nothing keeps the old listing. */
 bool listing_same(const struct listing *a, const struct listing *b);
 
+/* Whether two entries show the same thing (type, bytes, mtime). */
+bool listing_entry_same(const struct listing_entry *a, const struct listing_entry *b);
+
 /* The newest entry mtime, or dflt for an empty listing. */
 time_t listing_newest(const struct listing *l, time_t dflt);
 

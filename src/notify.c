@@ -33,7 +33,6 @@ struct notifier {
     bool busy;            /* a call into the kernel is in progress */
     bool done;            /* the thread may end once the queue is empty */
     pthread_cond_t idle;
-    atomic_ulong sent;
 };
 
 static void send_one(struct notifier *nt, const struct inval *iv)
@@ -65,7 +64,6 @@ static void send_one(struct notifier *nt, const struct inval *iv)
     if (rc != 0 && rc != -ENOENT)
         log_debug("invalidating inode %lu%s%s: %s", (unsigned long)iv->ino,
                   iv->name[0] ? " entry " : "", iv->name, strerror(-rc));
-    atomic_fetch_add(&nt->sent, 1);
 }
 
 static void *notifier_main(void *arg)
@@ -208,9 +206,4 @@ void notify_entry(struct notifier *nt, fuse_ino_t parent, const char *name)
 {
     if (nt && *name)
         enqueue(nt, parent, name);
-}
-
-unsigned long notifier_sent(const struct notifier *nt)
-{
-    return nt ? atomic_load(&nt->sent) : 0;
 }

@@ -43,7 +43,4 @@ void notify_store(struct notifier *nt, fuse_ino_t ino, struct listing *l,
  * notifier, at once. */
 void notify_then(struct notifier *nt, void (*fn)(void *arg), void *arg);
 
-/* Invalidations sent so far (for tests and status). */
-unsigned long notifier_sent(const struct notifier *nt);
-
 #endif

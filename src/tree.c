@@ -223,7 +223,7 @@ static struct cache_policy policy(const struct tree *t, const struct node *n)
 
 /* Seconds the kernel may keep what n's listing told it (the TTL for fixed
  * listings). */
-static double fresh_for(const struct tree *t, struct node *n)
+static double shown_for(const struct tree *t, struct node *n)
 {
     struct cache_policy pol = policy(t, n);
     double left = n->cache ? cache_shown_for(n->cache, &pol, rate_now()) : 0;
@@ -246,16 +246,16 @@ static struct node *attr_holder(struct node *n)
 double node_valid_for(struct tree *t, struct node *n)
 {
     struct node *src = attr_holder(n);
-    double left = src ? fresh_for(t, src) : account_ttl(t, n);
+    double left = src ? shown_for(t, src) : account_ttl(t, n);
 
     if (node_types[n->kind].attr == entry_own)
-        left = fmin(fresh_for(t, n->parent), fresh_for(t, n));
+        left = fmin(shown_for(t, n->parent), shown_for(t, n));
     return left;
 }
 
 double dir_valid_for(struct tree *t, struct node *dir)
 {
-    return fresh_for(t, dir);
+    return shown_for(t, dir);
 }
 
 static enum node_kind child_kind(const struct node *dir, const struct listing_entry *e)
@@ -335,8 +335,7 @@ static void invalidate(struct tree *t, struct node *dir, const struct listing *o
         const struct listing_entry *f = listing_find(fresh, o->name);
         struct node *child;
 
-        if (f && f->len == o->len && f->mtime == o->mtime && f->type == o->type &&
-            (o->len == 0 || memcmp(f->bytes, o->bytes, o->len) == 0))
+        if (f && listing_entry_same(f, o))
             continue;
         child = find_child(t, dir, o->name);
         if (!f) {
@@ -690,27 +689,6 @@ enum cache_wait_answer tree_wait(struct tree *t, struct node *node, struct cache
 {
     (void)t;
     return cache_wait(node->cache, w);
-}
-
-void tree_expire(struct tree *t, struct node *n)
-{
-    size_t count;
-
-    if (n->cache)
-        cache_expire(n->cache);
-    pthread_mutex_lock(&t->lock);
-    count = t->n_nodes;
-    pthread_mutex_unlock(&t->lock);
-    for (size_t i = 0; i < count; i++) {
-        struct node *m = tree_node(t, i + 1);
-        for (struct node *p = m ? m->parent : NULL; p; p = p->parent) {
-            if (p == n) {
-                if (m->cache)
-                    cache_expire(m->cache);
-                break;
-            }
-        }
-    }
 }
 
 bool tree_dir_opened(struct node *dir, const struct listing *l)

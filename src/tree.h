@@ -123,7 +123,4 @@ void tree_prefill(struct tree *t, struct node *n);
  * cache; returns whether it held that very listing already. */
 bool tree_dir_opened(struct node *dir, const struct listing *l);
 
-/* Expires every listing at or under n, so the next access refreshes it. */
-void tree_expire(struct tree *t, struct node *n);
-
 #endif

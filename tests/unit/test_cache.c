@@ -39,6 +39,21 @@ static enum cache_answer get(struct cache *c, double now, bool *start, struct li
     return a;
 }
 
+/* A cache whose first load (started at time 0) brought "1\n": returns
+ * a reference to that listing. */
+static struct listing *loaded(struct cache *c)
+{
+    struct listing *l, *old;
+    bool start;
+
+    cache_init(c);
+    assert_int_equal(get(c, 0, &start, &l), CACHE_WAIT);
+    assert_true(start);
+    assert_true(cache_publish(c, &pol, 0, make("a.json", "1\n"), &old));
+    assert_null(old);
+    return cache_current(c);
+}
+
 struct counting_waiter {
     struct cache_waiter w;
     int woken;
@@ -106,10 +121,7 @@ static void test_stale_while_revalidate(void **state)
     bool start;
 
     (void)state;
-    cache_init(&c);
-    get(&c, 0, &start, &l);
-    cache_publish(&c, &pol, 0, make("a.json", "1\n"), &old);
-    first = cache_current(&c);
+    first = loaded(&c);
     /* past the TTL: the listing at once, and one refresh starts */
     assert_int_equal(get(&c, 15, &start, &l), CACHE_HIT);
     assert_true(start);
@@ -142,10 +154,7 @@ static void test_failed_refresh_keeps_listing_with_backoff(void **state)
     bool start;
 
     (void)state;
-    cache_init(&c);
-    get(&c, 0, &start, &l);
-    cache_publish(&c, &pol, 0, make("a.json", "1\n"), &old);
-    first = cache_current(&c);
+    first = loaded(&c);
     assert_int_equal(get(&c, t, &start, &l), CACHE_WAIT); /* past max_stale */
     assert_true(start);
     assert_int_equal(cache_failures(&c), 0);
@@ -224,9 +233,7 @@ static void test_replaced_listing_kept_until_dropped(void **state)
     bool start;
 
     (void)state;
-    cache_init(&c);
-    get(&c, 0, &start, &l);
-    cache_publish(&c, &pol, 0, make("a.json", "1\n"), &old);
+    listing_unref(loaded(&c));
     cache_expire(&c);
     assert_int_equal(get(&c, 1, &start, &l), CACHE_HIT);
     assert_true(start); /* expired at once: refreshed */
