@@ -10,15 +10,29 @@
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "config.h"
 #include "provider.h"
 #include "rate.h"
 
 #define ACCOUNT_DEFAULT_CONCURRENCY 8
+#define KOREAI_TOKEN_LIFETIME       3600 /* seconds a signed Kore.ai token is valid ("exp") */
+#define KOREAI_TOKEN_RENEW_BEFORE   300  /* re-signed this long before it expires */
 
 struct engine_req;
+
+/* The request headers of one credential generation, shared by the
+ * transfers that use them (engine thread: plain counts).  A renewed
+ * credential makes a new set; the old one lives until its last transfer. */
+struct auth_headers {
+    int refs;
+    struct curl_slist *get;  /* Accept + the credential: never logged */
+    struct curl_slist *post; /* the same plus Content-Type */
+    time_t expires;          /* a signed Kore.ai token's "exp"; 0: none */
+};
 
 struct account {
     char *name;
@@ -29,10 +43,15 @@ struct account {
     char **campaigns;  /* NULL-terminated filter or NULL (borrowed from the config) */
 
     /* Request headers, including the credential: never logged. */
-    struct curl_slist *headers;
-    struct curl_slist *post_headers; /* the same plus Content-Type */
-    char *stream_esc;                /* Kore.ai stream id, URL-escaped */
-    char *account_id_esc;            /* Kore.ai account id, URL-escaped */
+    struct auth_headers *auth;        /* the current generation */
+    unsigned auth_gen;                /* bumped by every renewal */
+    struct curl_slist *plain_get;     /* without credentials: other origins */
+    struct curl_slist *plain_post;    /* the same plus Content-Type */
+    const struct account_config *cfg; /* to renew the credential (borrowed) */
+    char *sign_key;                   /* Kore.ai client secret, to re-sign: never logged */
+    char *cacert;                     /* CA bundle for TLS, or NULL for the system's */
+    char *stream_esc;                 /* Kore.ai stream id, URL-escaped */
+    char *account_id_esc;             /* Kore.ai account id, URL-escaped */
 
     /* Scheduling state, owned by the engine thread (engine.c). */
     struct rate_bucket bucket;
@@ -51,6 +70,25 @@ struct account {
     atomic_ulong rate_limited; /* 429 answers */
     atomic_int max_in_flight;
 };
+
+/* Takes / drops a reference to a header set. */
+struct auth_headers *auth_headers_ref(struct auth_headers *h);
+void auth_headers_unref(struct auth_headers *h);
+
+/* Whether the credential should be renewed before the next request: a
+ * signed Kore.ai token within KOREAI_TOKEN_RENEW_BEFORE of its expiry. */
+bool account_auth_due(const struct account *a, time_t now);
+
+/* Renews the credential: re-signs the Kore.ai token, or reads a *_file
+ * credential again (it may have been rotated).  Credentials from a
+ * command, the environment or the config itself are not renewed.  Returns
+ * 1 if the headers changed (auth_gen is bumped), 0 if there is nothing new,
+ * -1 with a message in err.  Engine thread. */
+int account_renew_auth(struct account *a, char *err, size_t errlen);
+
+/* A malloc'd copy of text (from a server) with every credential of the
+ * account replaced by "[redacted]"; NULL on out of memory. */
+char *account_redact(const struct account *a, const char *text);
 
 /* Sets up the account from its config: resolves the credential (runs
  * *_command, reads *_file), signs the Kore.ai JWT.  default_ttl applies when

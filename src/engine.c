@@ -34,6 +34,7 @@ struct engine {
     pthread_t thread;
     bool started;
     long timeout;
+    size_t max_body;
 
     pthread_mutex_t lock; /* incoming, stopping, stopped */
     struct engine_req *incoming_head, *incoming_tail;
@@ -68,10 +69,20 @@ struct engine_req *engine_req_new(struct account *a, const char *path_query, con
     return r;
 }
 
+static void hops_free(struct engine_req *r)
+{
+    for (int i = 0; i < r->hops && i < HTTP_MAX_REDIRECTS; i++) {
+        free(r->hop_urls[i]);
+        r->hop_urls[i] = NULL;
+    }
+}
+
 void engine_req_free(struct engine_req *r)
 {
     if (!r)
         return;
+    hops_free(r);
+    auth_headers_unref(r->auth);
     http_transfer_free(&r->t);
     free(r->url);
     free(r->post_body);
@@ -198,6 +209,31 @@ static void handle_put(struct engine *e, CURL *h)
 
 /* ---- starting ---- */
 
+/* A signed token close to its expiry is signed again before it is sent. */
+static void renew_if_due(struct account *a)
+{
+    char err[512];
+
+    if (account_auth_due(a, time(NULL)) && account_renew_auth(a, err, sizeof(err)) < 0)
+        log_warn("[%s] could not renew the credential: %s", a->name, err);
+}
+
+/* The headers of r's next attempt: the account's credential at its own
+ * origin, none anywhere else. */
+static const struct curl_slist *headers_for(struct engine_req *r)
+{
+    struct account *a = r->acct;
+
+    auth_headers_unref(r->auth);
+    r->auth = NULL;
+    if (r->other_origin)
+        return r->post_body ? a->plain_post : a->plain_get;
+    renew_if_due(a);
+    r->auth = auth_headers_ref(a->auth);
+    r->auth_gen = a->auth_gen;
+    return r->post_body ? r->auth->post : r->auth->get;
+}
+
 static void start(struct engine *e, struct engine_req *r)
 {
     struct account *a = r->acct;
@@ -209,7 +245,10 @@ static void start(struct engine *e, struct engine_req *r)
         return;
     }
     http_transfer_free(&r->t);
-    http_setup(h, a, r->url, r->post_body, &r->t, e->timeout);
+    r->t.max_body = e->max_body;
+    if (r->first_start == 0)
+        r->first_start = rate_now();
+    http_setup(h, a, headers_for(r), r->url, r->post_body, &r->t, e->timeout);
     curl_easy_setopt(h, CURLOPT_PRIVATE, r);
     if (curl_multi_add_handle(e->multi, h) != CURLM_OK) {
         handle_put(e, h);
@@ -299,12 +338,77 @@ static bool retry_later(struct engine *e, struct engine_req *r, double now,
     if (++r->attempts >= HTTP_MAX_ATTEMPTS)
         return false;
     wait = http_backoff(r->attempts, &e->seed);
+    if (now + wait - r->first_start > 2.0 * (double)e->timeout)
+        return false; /* asked long enough: the operation waiting gets its answer */
     atomic_fetch_add(&r->acct->retries, 1);
     log_debug("%s (attempt %d of %d, retrying in %.2f s)", err->message, r->attempts,
               HTTP_MAX_ATTEMPTS, wait);
     r->not_before = now + wait;
     r->next = e->delayed;
     e->delayed = r;
+    return true;
+}
+
+/* Follows a redirect: the credential goes along only to the account's own
+ * origin; https to http, other schemes, loops and too many hops end the
+ * request.  False with what filled when it ends. */
+static bool redirect(struct engine_req *r, long status, char *what, size_t whatlen)
+{
+    struct account *a = r->acct;
+    const char *to = r->t.location;
+    bool same;
+
+    if (!to) {
+        snprintf(what, whatlen, "HTTP %ld without a Location to go to", status);
+        return false;
+    }
+    if (r->hops >= HTTP_MAX_REDIRECTS) {
+        snprintf(what, whatlen, "more than %d redirects, the last one to %.200s",
+                 HTTP_MAX_REDIRECTS, to);
+        return false;
+    }
+    for (int i = 0; i <= r->hops; i++) {
+        if (strcmp(i < r->hops ? r->hop_urls[i] : r->url, to) == 0) {
+            snprintf(what, whatlen, "a redirect loop (back to %.200s)", to);
+            return false;
+        }
+    }
+    if (http_redirect_check(a->url, r->url, to, &same, what, whatlen) < 0)
+        return false;
+    if (!same && !r->other_origin)
+        log_debug("[%s] %s redirects to another origin: followed without the credential", a->name,
+                  r->url);
+    r->other_origin = r->other_origin || !same;
+    r->hop_urls[r->hops++] = r->url;
+    r->url = r->t.location;
+    r->t.location = NULL;
+    if (r->post_body && status != 307 && status != 308) {
+        free(r->post_body); /* 301, 302 and 303 after a POST: GET, as browsers and curl do */
+        r->post_body = NULL;
+    }
+    return true;
+}
+
+/* After a 401 the credential is renewed (or, renewed meanwhile, used) and
+ * the request asked once more. */
+static bool auth_retry(struct engine_req *r)
+{
+    struct account *a = r->acct;
+    char err[512];
+    int rc = 0;
+
+    if (r->auth_retried || r->other_origin)
+        return false;
+    r->auth_retried = true;
+    if (r->auth_gen == a->auth_gen) {
+        rc = account_renew_auth(a, err, sizeof(err));
+        if (rc < 0)
+            log_warn("[%s] could not renew the credential: %s", a->name, err);
+    }
+    if (r->auth_gen == a->auth_gen)
+        return false; /* nothing new to try */
+    log_info("[%s] the provider refused the credential (401): asking again with a renewed one",
+             a->name);
     return true;
 }
 
@@ -319,6 +423,23 @@ static void finished(struct engine *e, struct engine_req *r, CURLcode rc, long s
     a->in_flight--;
     atomic_fetch_add(&a->requests, 1);
     atomic_fetch_add(&a->bytes, r->t.len);
+    auth_headers_unref(r->auth);
+    r->auth = NULL;
+    if (rc == CURLE_OK && http_is_redirect(status)) {
+        char what[512];
+        if (redirect(r, status, what, sizeof(what))) {
+            queue_push_head(a, r);
+            return;
+        }
+        http_set_error(&err, a, method_of(r), r->url, FETCH_INVALID, status, what);
+        atomic_fetch_add(&a->failures, 1);
+        r->done(r, &err);
+        return;
+    }
+    if (rc == CURLE_OK && status == 401 && auth_retry(r)) {
+        queue_push_head(a, r);
+        return;
+    }
     cls =
         http_classify(a, rc, status, &r->t, method_of(r), r->url, r->validate, r->ctx, &err, &wait);
     http_transfer_free(&r->t);
@@ -356,6 +477,11 @@ static int drain(struct engine *e)
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
         if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK)
             r->t.retry_after = (double)retry_after; /* delta seconds or HTTP date */
+        if (rc == CURLE_OK && http_is_redirect(status)) {
+            char *to = NULL;
+            if (curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &to) == CURLE_OK && to)
+                r->t.location = strdup(to); /* absolute, resolved against the request's URL */
+        }
         curl_multi_remove_handle(e->multi, h);
         handle_put(e, h);
         r->h = NULL;
@@ -473,7 +599,8 @@ static void *engine_main(void *arg)
 
 /* ---- public ---- */
 
-struct engine *engine_new(struct account *accounts, size_t n_accounts, long timeout)
+struct engine *engine_new(struct account *accounts, size_t n_accounts, long timeout,
+                          size_t max_body)
 {
     struct engine *e = calloc(1, sizeof(*e));
 
@@ -489,6 +616,7 @@ struct engine *engine_new(struct account *accounts, size_t n_accounts, long time
     e->accounts = accounts;
     e->n_accounts = n_accounts;
     e->timeout = timeout;
+    e->max_body = max_body;
     e->seed = (unsigned int)time(NULL) ^ (unsigned int)(uintptr_t)e;
     return e;
 }

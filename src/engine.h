@@ -39,13 +39,23 @@ struct engine_req {
     int attempts;     /* transient failures so far */
     int rate_retries; /* 429s so far */
     double not_before;
+    double first_start; /* when the first attempt started (monotonic) */
     CURL *h;
     struct http_transfer t;
+    struct auth_headers *auth; /* the credential the transfer carries, or NULL */
+    unsigned auth_gen;         /* the account's auth_gen when it started */
+    bool auth_retried;         /* asked again once after a 401 with a renewed credential */
+    bool other_origin;         /* redirected away from the account's origin: no credential */
+    int hops;                  /* redirects followed */
+    char *hop_urls[HTTP_MAX_REDIRECTS]; /* the URLs redirected from, to see a loop */
 };
 
 /* timeout: seconds an attempt may take, and the longest Retry-After that is
- * waited out (a longer one fails the request with a message saying so). */
-struct engine *engine_new(struct account *accounts, size_t n_accounts, long timeout);
+ * waited out (a longer one fails the request with a message saying so); a
+ * request is not retried once 2 x timeout have passed since it started.
+ * max_body: the most bytes of one answer, counted after decompression. */
+struct engine *engine_new(struct account *accounts, size_t n_accounts, long timeout,
+                          size_t max_body);
 int engine_start(struct engine *e);
 /* Ends every request left (done with FETCH_INTERNAL, on the engine thread)
  * and joins the thread.  Later submissions end at once on the caller's

@@ -8,6 +8,7 @@
 #include "fetch.h"
 
 #include <curl/curl.h>
+#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,7 @@ struct fetch {
     struct page_slot **slots;
     size_t n_slots;
     struct listing_builder b;
+    void *cursors; /* tsearch set of the cursors pages gave (cursor style) */
 };
 
 /* ---- slots ---- */
@@ -107,6 +109,7 @@ static void fetch_free(struct fetch *f)
     free(f->slots);
     listing_builder_discard(&f->b);
     free(f->cur.cursor);
+    tdestroy(f->cursors, free);
     curl_free(f->campaign_esc);
     curl_free(f->id_esc);
     free(f->name);
@@ -157,8 +160,34 @@ static void fail(struct fetch *f, enum fetch_class cls, const char *what)
 
 static enum body_verdict verdict(int rc)
 {
-    /* a well-formed body that says "failure" is an answer, not damage */
-    return rc == PARSE_FAILURE ? BODY_FAILURE : BODY_MALFORMED;
+    /* a well-formed body that says "failure", or is not what the provider
+     * documents, is an answer, not damage: not asked again */
+    if (rc == PARSE_FAILURE)
+        return BODY_FAILURE;
+    return rc == PARSE_INVALID ? BODY_INVALID : BODY_MALFORMED;
+}
+
+/* Why a record of a page was refused, in err. */
+static enum body_verdict refused_record(const struct collection *coll, int rc, size_t i, char *err,
+                                        size_t errlen)
+{
+    char ids[160] = "";
+
+    if (rc == LISTING_NOT_OBJECT) {
+        snprintf(err, errlen, "item %zu of the '%s' array is not an object", i, coll->items);
+        return BODY_INVALID;
+    }
+    if (rc != LISTING_NO_ID) {
+        snprintf(err, errlen, "out of memory while reading the answer");
+        return BODY_NOMEM;
+    }
+    for (size_t k = 0; k < PROVIDER_MAX_FIELDS && coll->ids[k]; k++) {
+        size_t used = strlen(ids);
+        snprintf(ids + used, sizeof(ids) - used, "%s'%s'", k ? " or " : "", coll->ids[k]);
+    }
+    snprintf(err, errlen, "item %zu of the '%s' array has no id (no non-empty %s)", i, coll->items,
+             ids);
+    return BODY_INVALID;
 }
 
 static enum body_verdict read_page(const char *body, size_t len, void *ctx, char *err,
@@ -177,14 +206,15 @@ static enum body_verdict read_page(const char *body, size_t len, void *ctx, char
     if (rc < 0)
         return verdict(rc);
     listing_builder_init(&s->page, f->coll, f->b.type);
-    for (size_t i = 0; i < json_object_array_length(items); i++)
-        if (listing_builder_add_record(&s->page, json_object_array_get_idx(items, i)) < 0)
-            break;
-    json_object_put(root);
-    if (s->page.failed) {
-        snprintf(err, errlen, "out of memory while reading the answer");
-        return BODY_NOMEM;
+    for (size_t i = 0; i < json_object_array_length(items); i++) {
+        rc = listing_builder_add_record(&s->page, json_object_array_get_idx(items, i));
+        if (rc < 0) {
+            json_object_put(root);
+            listing_builder_discard(&s->page);
+            return refused_record(f->coll, rc, i, err, errlen);
+        }
     }
+    json_object_put(root);
     return BODY_OK;
 }
 
@@ -330,17 +360,105 @@ static int top_up(struct fetch *f)
     return 0;
 }
 
+/* Ends the fetch with an answer of page s that cannot be believed. */
+static void fail_page(struct fetch *f, struct page_slot *s, const char *what)
+{
+    struct fetch_error err;
+    char *url = NULL;
+    size_t n = strcspn(s->key, "\n");
+
+    if (asprintf(&url, "%s%.*s", f->acct->url, (int)n, s->key) < 0)
+        url = NULL;
+    http_set_error(&err, f->acct, f->coll->post ? "POST" : "GET", url ? url : f->acct->url,
+                   FETCH_INVALID, 0, what);
+    free(url);
+    slot_free(s);
+    atomic_fetch_add(&f->acct->failures, 1);
+    deliver(f, NULL, &err);
+}
+
+static int cursor_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* What makes page f->next (read into info) contradict itself or the pages
+ * before it, in what; false if nothing does. */
+static bool contradicts(struct fetch *f, const struct page_info *info, char *what, size_t len)
+{
+    const char *next = info->next_cursor;
+    bool cursor = f->coll->style == PAGE_CURSOR;
+    char *copy, **seen;
+
+    if (info->n_items == 0 && (info->more == 1 || (cursor && next && *next && info->more != 0))) {
+        snprintf(what, len, "page %ld is empty but says that more pages follow", f->next + 1);
+        return true;
+    }
+    if (!cursor || !next || !*next || info->more == 0)
+        return false;
+    copy = strdup(next);
+    seen = copy ? tsearch(copy, &f->cursors, cursor_cmp) : NULL;
+    if (seen && *seen != copy) {
+        free(copy);
+        snprintf(what, len,
+                 "page %ld gives a next cursor that an earlier page gave: the listing would never "
+                 "end",
+                 f->next + 1);
+        return true;
+    }
+    if (!seen)
+        free(copy); /* out of memory: the check is skipped, the page limit still holds */
+    return false;
+}
+
+/* Whether the complete listing holds far fewer records than its first page
+ * promised (under 90 % of the total, less one page for records deleted
+ * meanwhile), in what. */
+static bool too_few(const struct fetch *f, char *what, size_t len)
+{
+    long size = f->coll->max_page_size > 0 ? f->coll->max_page_size : 100;
+    long total = f->cur.total, n = (long)f->b.n;
+
+    if (total < 0 || n + size >= total - total / 10)
+        return false;
+    snprintf(what, len, "the listing ended after %ld records, but its first page promised %ld", n,
+             total);
+    return true;
+}
+
 /* Takes every page that is in, in order; asks what comes next. */
 static void advance(struct fetch *f)
 {
     while (!f->over && (size_t)f->next < f->n_slots && f->slots[f->next] &&
            f->slots[f->next]->ready) {
         struct page_slot *s = f->slots[f->next];
+        char what[256];
         int rc;
 
         f->slots[f->next] = NULL;
+        if (contradicts(f, &s->info, what, sizeof(what))) {
+            fail_page(f, s, what);
+            return;
+        }
         provider_page_advance(f->coll, &s->info, &f->cur);
         rc = listing_builder_take_page(&f->b, &s->page);
+        if (rc == LISTING_PAGE_REPEATS || f->cur.over_limit) {
+            if (f->cur.over_limit)
+                snprintf(what, sizeof(what),
+                         "the listing goes on past %ld pages, the most the provider documents",
+                         provider_max_pages(f->coll));
+            else
+                snprintf(what, sizeof(what),
+                         "page %ld repeats page %ld record for record: the server seems to "
+                         "ignore the page asked for",
+                         f->next + 1, f->next);
+            fail_page(f, s, what);
+            return;
+        }
+        if (rc == 0 && f->cur.done && too_few(f, what, sizeof(what))) {
+            fail_page(f, s, what);
+            return;
+        }
         if (f->next == 0 && !f->cur.done) {
             f->planned = provider_page_count(f->coll, &s->info);
             atomic_store(&f->progress.pages_total, f->planned);

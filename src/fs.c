@@ -17,9 +17,15 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
-struct open_file {
-    struct listing *listing; /* keeps the bytes alive while the file is open */
-    const struct listing_entry *entry;
+#include "log.h"
+
+/* An open directory or file: a listing reference (the readdir snapshot, or
+ * what keeps a file's bytes alive) on the fs's list of handles, so that
+ * what the kernel never released is freed at unmount. */
+struct handle {
+    struct handle *prev, *next;
+    struct listing *listing;
+    const struct listing_entry *entry; /* a file's */
 };
 
 enum op_kind { OP_LOOKUP, OP_GETATTR, OP_OPENDIR, OP_OPEN, OP_READ };
@@ -109,11 +115,54 @@ static int do_getattr(struct op *op, struct node **wait)
     return 0;
 }
 
+/* A handle holding l (consumed); NULL (l released) on out of memory. */
+static struct handle *handle_new(struct fs *fs, struct listing *l,
+                                 const struct listing_entry *entry)
+{
+    struct handle *h = calloc(1, sizeof(*h));
+
+    if (!h) {
+        listing_unref(l);
+        return NULL;
+    }
+    h->listing = l;
+    h->entry = entry;
+    pthread_mutex_lock(&fs->handles_lock);
+    h->next = fs->handles;
+    if (fs->handles)
+        fs->handles->prev = h;
+    fs->handles = h;
+    pthread_mutex_unlock(&fs->handles_lock);
+    return h;
+}
+
+static void handle_free(struct fs *fs, struct handle *h)
+{
+    if (!h)
+        return;
+    pthread_mutex_lock(&fs->handles_lock);
+    if (h->prev)
+        h->prev->next = h->next;
+    else
+        fs->handles = h->next;
+    if (h->next)
+        h->next->prev = h->prev;
+    pthread_mutex_unlock(&fs->handles_lock);
+    listing_unref(h->listing);
+    free(h);
+}
+
+static struct handle *handle_of(const struct fuse_file_info *fi)
+{
+    return (struct handle *)(uintptr_t)fi->fh;
+}
+
 static int do_opendir(struct op *op, struct node **wait)
 {
     struct tree *t = op->fs->tree;
     struct node *n = tree_node(t, op->ino);
     struct listing *l = NULL;
+    struct handle *h;
     int rc;
 
     if (!n || !node_is_dir(n)) {
@@ -127,11 +176,16 @@ static int do_opendir(struct op *op, struct node **wait)
         fuse_reply_err(op->req, -rc);
         return 0;
     }
-    op->fi.fh = (uintptr_t)l; /* one snapshot for the whole readdir sequence */
     op->fi.cache_readdir = 1;
     op->fi.keep_cache = tree_dir_opened(n, l);
+    h = handle_new(op->fs, l, NULL); /* one snapshot for the whole readdir sequence */
+    if (!h) {
+        fuse_reply_err(op->req, ENOMEM);
+        return 0;
+    }
+    op->fi.fh = (uintptr_t)h;
     if (fuse_reply_open(op->req, &op->fi) != 0)
-        listing_unref(l); /* the opener is gone: no releasedir will come */
+        handle_free(op->fs, h); /* the opener is gone: no releasedir will come */
     return 0;
 }
 
@@ -148,26 +202,25 @@ static int file_content(struct op *op, struct listing **l, const struct listing_
 
 static int do_open(struct op *op, struct node **wait)
 {
-    struct open_file *of = calloc(1, sizeof(*of));
-    int rc;
+    struct listing *l = NULL;
+    const struct listing_entry *e = NULL;
+    struct handle *h;
+    int rc = file_content(op, &l, &e, wait);
 
-    if (!of) {
-        fuse_reply_err(op->req, ENOMEM);
-        return 0;
-    }
-    rc = file_content(op, &of->listing, &of->entry, wait);
     if (rc < 0) {
-        free(of);
         if (rc != -EAGAIN)
             fuse_reply_err(op->req, -rc);
         return rc == -EAGAIN ? rc : 0;
     }
-    op->fi.keep_cache = 1; /* a refresh that changes the bytes invalidates them */
-    op->fi.fh = (uintptr_t)of;
-    if (fuse_reply_open(op->req, &op->fi) != 0) {
-        listing_unref(of->listing);
-        free(of);
+    h = handle_new(op->fs, l, e);
+    if (!h) {
+        fuse_reply_err(op->req, ENOMEM);
+        return 0;
     }
+    op->fi.keep_cache = 1; /* a refresh that changes the bytes invalidates them */
+    op->fi.fh = (uintptr_t)h;
+    if (fuse_reply_open(op->req, &op->fi) != 0)
+        handle_free(op->fs, h);
     return 0;
 }
 
@@ -404,7 +457,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
     struct tree *t = fs_of(req)->tree;
     struct node *dir = tree_node(t, ino);
-    struct listing *l = (struct listing *)(uintptr_t)fi->fh;
+    struct listing *l = handle_of(fi)->listing;
     char *buf = malloc(size);
     struct node **told = plus ? calloc(size / 24 + 1, sizeof(*told)) : NULL;
     size_t used = 0, n_told = 0;
@@ -459,7 +512,7 @@ static void cfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t o
 static void cfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     (void)ino;
-    listing_unref((struct listing *)(uintptr_t)fi->fh);
+    handle_free(fs_of(req), handle_of(fi));
     fuse_reply_err(req, 0);
 }
 
@@ -479,24 +532,19 @@ static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void cfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                      struct fuse_file_info *fi)
 {
-    struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+    struct handle *h = handle_of(fi);
 
-    if (!of) {
+    if (!h) {
         op_start(req, OP_READ, ino, NULL, size, off, NULL);
         return;
     }
-    reply_slice(req, of->entry, size, off);
+    reply_slice(req, h->entry, size, off);
 }
 
 static void cfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
-
     (void)ino;
-    if (of) {
-        listing_unref(of->listing);
-        free(of);
-    }
+    handle_free(fs_of(req), handle_of(fi));
     fuse_reply_err(req, 0);
 }
 
@@ -598,8 +646,36 @@ static void cfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset
     fuse_reply_err(req, EROFS);
 }
 
+/* At unmount: the handles the kernel never released. */
+static void cfs_destroy(void *userdata)
+{
+    struct fs *fs = userdata;
+    unsigned long n = 0;
+
+    while (fs->handles) {
+        handle_free(fs, fs->handles);
+        n++;
+    }
+    if (n)
+        log_debug("freed %lu open handles the kernel did not release", n);
+}
+
+void fs_init(struct fs *fs, struct tree *t)
+{
+    memset(fs, 0, sizeof(*fs));
+    fs->tree = t;
+    pthread_mutex_init(&fs->handles_lock, NULL);
+}
+
+void fs_fini(struct fs *fs)
+{
+    cfs_destroy(fs); /* if the session never ran its destroy */
+    pthread_mutex_destroy(&fs->handles_lock);
+}
+
 const struct fuse_lowlevel_ops campaignfs_ops = {
     .init = cfs_init,
+    .destroy = cfs_destroy,
     .lookup = cfs_lookup,
     .forget = cfs_forget,
     .forget_multi = cfs_forget_multi,

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "account.h"
@@ -24,7 +25,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
     struct http_transfer *t = userp;
     size_t n = size * nmemb;
 
-    if (t->len + n > (size_t)HTTP_MAX_BODY) {
+    if (t->len + n > t->max_body) {
         t->too_big = true;
         return 0;
     }
@@ -71,6 +72,7 @@ int fetch_errno(enum fetch_class cls)
     case FETCH_SERVER:
     case FETCH_NETWORK:
     case FETCH_PROTOCOL:
+    case FETCH_INVALID:
     case FETCH_CLASS_COUNT:
         break;
     }
@@ -93,6 +95,9 @@ static const char *hint(enum fetch_class cls)
     case FETCH_PROTOCOL:
         return "the answer is not what the provider documents; campaignfs asks again on the next "
                "access";
+    case FETCH_INVALID:
+        return "campaignfs does not trust this answer and shows nothing from it; it asks again "
+               "on the next access";
     case FETCH_CLIENT:
         return "see the provider's message";
     case FETCH_OK:
@@ -153,19 +158,22 @@ static double rate_wait(const struct account *a, const struct http_transfer *t)
     return w;
 }
 
-void http_setup(CURL *h, const struct account *a, const char *url, const char *post_body,
-                struct http_transfer *t, long timeout)
+void http_setup(CURL *h, const struct account *a, const struct curl_slist *headers, const char *url,
+                const char *post_body, struct http_transfer *t, long timeout)
 {
     curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, post_body ? a->post_headers : a->headers);
+    if (a->cacert)
+        curl_easy_setopt(h, CURLOPT_CAINFO, a->cacert);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->curl_err);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION,
+                     0L); /* the engine follows: see http_redirect_check */
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, HTTP_CONNECT_TIMEOUT);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, HTTP_LOW_SPEED_TIME);
@@ -175,7 +183,9 @@ void http_setup(CURL *h, const struct account *a, const char *url, const char *p
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "campaignfs/" CAMPAIGNFS_VERSION);
-    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_MAX_BODY);
+    /* a Content-Length over the limit fails at once; a compressed or
+     * chunked body is counted as it is decompressed, in on_body() */
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max_body);
     if (post_body) {
         curl_easy_setopt(h, CURLOPT_POST, 1L);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, post_body);
@@ -184,10 +194,77 @@ void http_setup(CURL *h, const struct account *a, const char *url, const char *p
     }
 }
 
+bool http_is_redirect(long status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/* Scheme, host and port of url (the port made explicit), or -1. */
+static int origin_of(const char *url, char **scheme, char **host, char **port)
+{
+    CURLU *u = curl_url();
+    int rc = -1;
+
+    *scheme = *host = *port = NULL;
+    if (u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+        rc = 0;
+    curl_url_cleanup(u);
+    if (rc < 0) {
+        curl_free(*scheme);
+        curl_free(*host);
+        curl_free(*port);
+        *scheme = *host = *port = NULL;
+    }
+    return rc;
+}
+
+int http_redirect_check(const char *origin_url, const char *from, const char *to, bool *same_origin,
+                        char *what, size_t whatlen)
+{
+    char *os, *oh, *op, *fs, *fh, *fp, *ts, *th, *tp;
+    int rc = -1;
+
+    *same_origin = false;
+    if (origin_of(to, &ts, &th, &tp) < 0) {
+        snprintf(what, whatlen, "a redirect to an address campaignfs cannot read; not followed");
+        return -1;
+    }
+    if (origin_of(origin_url, &os, &oh, &op) < 0)
+        os = oh = op = NULL;
+    if (origin_of(from, &fs, &fh, &fp) < 0)
+        fs = fh = fp = NULL;
+    if (strcasecmp(ts, "http") != 0 && strcasecmp(ts, "https") != 0) {
+        snprintf(what, whatlen, "a redirect to a %s: address refused (only http and https)", ts);
+    } else if (fs && strcasecmp(fs, "https") == 0 && strcasecmp(ts, "http") == 0) {
+        snprintf(what, whatlen, "a redirect from https to plain http refused");
+    } else {
+        *same_origin =
+            os && strcasecmp(os, ts) == 0 && strcasecmp(oh, th) == 0 && strcmp(op, tp) == 0;
+        rc = 0;
+    }
+    curl_free(os);
+    curl_free(oh);
+    curl_free(op);
+    curl_free(fs);
+    curl_free(fh);
+    curl_free(fp);
+    curl_free(ts);
+    curl_free(th);
+    curl_free(tp);
+    return rc;
+}
+
 void http_transfer_free(struct http_transfer *t)
 {
+    size_t max_body = t->max_body;
+
     free(t->body);
+    free(t->location);
     memset(t, 0, sizeof(*t));
+    t->max_body = max_body;
 }
 
 static enum fetch_class body_class(enum body_verdict v)
@@ -197,6 +274,8 @@ static enum fetch_class body_class(enum body_verdict v)
         return FETCH_OK;
     case BODY_MALFORMED:
         return FETCH_PROTOCOL;
+    case BODY_INVALID:
+        return FETCH_INVALID;
     case BODY_FAILURE:
         return FETCH_CLIENT;
     case BODY_NOMEM:
@@ -217,19 +296,31 @@ enum fetch_class http_classify(const struct account *a, CURLcode rc, long status
     if (rc != CURLE_OK && t->no_mem) {
         cls = FETCH_INTERNAL;
         snprintf(what, sizeof(what), "out of memory while receiving the answer");
+    } else if (t->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+        cls = FETCH_INVALID;
+        snprintf(what, sizeof(what),
+                 "the answer is larger than -o max_body=%zu bytes (counted after "
+                 "decompression); raise max_body if such answers are expected",
+                 t->max_body);
+    } else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE) {
+        cls = FETCH_NETWORK;
+        snprintf(what, sizeof(what),
+                 "the server's TLS certificate does not verify (%s); if a private CA signs it, "
+                 "name that CA's certificate with cacert = FILE",
+                 *t->curl_err ? t->curl_err : curl_easy_strerror(rc));
     } else if (rc != CURLE_OK) {
         cls = FETCH_NETWORK;
-        snprintf(what, sizeof(what), "%s",
-                 t->too_big ? "the answer is larger than 256 MiB"
-                            : (*t->curl_err ? t->curl_err : curl_easy_strerror(rc)));
+        snprintf(what, sizeof(what), "%s", *t->curl_err ? t->curl_err : curl_easy_strerror(rc));
     } else if (status >= 200 && status < 300) {
         enum body_verdict v =
             validate ? validate(t->body ? t->body : "", t->len, ctx, what, sizeof(what)) : BODY_OK;
         cls = body_class(v);
     } else {
         char *msg = provider_error_message(a->provider, t->body, t->len);
+        char *clean = msg ? account_redact(a, msg) : NULL;
         cls = status_class(status);
-        snprintf(what, sizeof(what), "HTTP %ld: %s", status, msg ? msg : "(no message)");
+        snprintf(what, sizeof(what), "HTTP %ld: %s", status, clean ? clean : "(no message)");
+        free(clean);
         free(msg);
         if (cls == FETCH_RATE)
             *wait = rate_wait(a, t);

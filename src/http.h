@@ -24,7 +24,9 @@ enum fetch_class {
     FETCH_CLIENT,    /* other 4xx, or a body that says "failure" */
     FETCH_SERVER,    /* 5xx after the retries */
     FETCH_NETWORK,   /* connection, TLS, time-out, truncated transfer */
-    FETCH_PROTOCOL,  /* 2xx with a body that does not parse as expected */
+    FETCH_PROTOCOL,  /* 2xx with a body that does not parse (maybe damaged: retried) */
+    FETCH_INVALID,   /* an answer that contradicts the documented shape or itself, is too
+                        large, or redirects where credentials must not go: not retried */
     FETCH_INTERNAL,  /* out of memory, shutting down and the like */
     FETCH_CLASS_COUNT
 };
@@ -40,6 +42,7 @@ struct fetch_error {
 enum body_verdict {
     BODY_OK = 0,
     BODY_MALFORMED, /* retry: the transfer may have been damaged */
+    BODY_INVALID,   /* do not retry: well-formed, but not what the provider documents */
     BODY_FAILURE,   /* do not retry: the server said no */
     BODY_NOMEM,     /* do not retry: out of memory while reading it */
 };
@@ -54,15 +57,29 @@ struct http_transfer {
     char *body;
     size_t len, cap;
     double retry_after; /* seconds Retry-After asks for (CURLINFO_RETRY_AFTER); 0: none */
-    bool too_big;       /* over HTTP_MAX_BODY (decompressed) */
+    size_t max_body;    /* most bytes accepted, counted after decompression */
+    bool too_big;       /* over max_body */
     bool no_mem;        /* out of memory while receiving */
+    char *location;     /* a 3xx's absolute redirect target, or NULL */
     char curl_err[CURL_ERROR_SIZE];
 };
 
-/* Sets h up for one attempt at url (GET, or POST of post_body) with the
- * account's headers; timeout bounds the whole attempt (seconds). */
-void http_setup(CURL *h, const struct account *a, const char *url, const char *post_body,
-                struct http_transfer *t, long timeout);
+/* Sets h up for one attempt at url (GET, or POST of post_body) with these
+ * headers; timeout bounds the whole attempt (seconds).  Redirects are not
+ * followed here: a 3xx ends the attempt with t->location set, and the
+ * engine decides where credentials may go (http_redirect_check()). */
+void http_setup(CURL *h, const struct account *a, const struct curl_slist *headers, const char *url,
+                const char *post_body, struct http_transfer *t, long timeout);
+
+/* Whether a status is a redirect campaignfs follows (301, 302, 303, 307, 308). */
+bool http_is_redirect(long status);
+
+/* Checks a redirect from `from` to `to` for an account configured at
+ * origin_url: 0 and *same_origin (scheme, host and port of origin_url), or
+ * -1 with the reason in what (https to http, a scheme other than http(s),
+ * an unparsable URL). */
+int http_redirect_check(const char *origin_url, const char *from, const char *to, bool *same_origin,
+                        char *what, size_t whatlen);
 
 /* Classifies a finished attempt (curl's code and the HTTP status); a 2xx
  * body goes through validate.  On anything but FETCH_OK, err is filled and,
@@ -89,9 +106,11 @@ int fetch_errno(enum fetch_class cls);
  * jitter drawn from *seed: base 0.25 s doubling up to 8 s, +-25 %. */
 double http_backoff(int attempt, unsigned int *seed);
 
-#define HTTP_MAX_ATTEMPTS     5  /* per request, for transient failures */
-#define HTTP_MAX_RATE_RETRIES 20 /* per request, for 429s (each waited out) */
-#define HTTP_MAX_BODY         (256L * 1024 * 1024)
+#define HTTP_MAX_ATTEMPTS     5                     /* per request, for transient failures */
+#define HTTP_MAX_RATE_RETRIES 20                    /* per request, for 429s (each waited out) */
+#define HTTP_DEFAULT_MAX_BODY (64L * 1024 * 1024)   /* -o max_body= */
+#define HTTP_MAX_BODY         (1024L * 1024 * 1024) /* the most -o max_body= may be */
+#define HTTP_MAX_REDIRECTS    5
 #define HTTP_CONNECT_TIMEOUT  10L /* seconds */
 #define HTTP_LOW_SPEED_TIME   30L /* seconds below 1 byte/s ends an attempt */
 

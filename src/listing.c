@@ -213,13 +213,19 @@ static char *phone_stem(json_object *rec)
 int listing_builder_add_record(struct listing_builder *b, json_object *rec)
 {
     const struct collection *c = b->coll;
-    char *id = c->naming == NAME_BY_PHONE_UNIQUE ? phone_stem(rec) : record_id(rec, c->ids);
+    char *id = !json_object_is_type(rec, json_type_object) ? NULL
+               : c->naming == NAME_BY_PHONE_UNIQUE         ? phone_stem(rec)
+                                                           : record_id(rec, c->ids);
     struct listing_entry *e;
     size_t len = 0;
 
+    if (!json_object_is_type(rec, json_type_object))
+        return LISTING_NOT_OBJECT;
+    if (!id && c->naming == NAME_BY_ID)
+        return LISTING_NO_ID; /* a record without an id cannot be named: never invented */
     if (!id) {
-        /* a record without any id cannot be named: it is skipped, not invented */
-        return 0;
+        b->failed = true;
+        return -1;
     }
     e = builder_slot(b);
     if (!e) {
@@ -264,6 +270,20 @@ static size_t repeated_run(const struct listing_builder *b, size_t prev, size_t 
     return 0;
 }
 
+/* Whether the page [start, n) is the previous page [prev, start) again,
+ * record for record: a server that ignores the page asked for. */
+static bool page_repeats(const struct listing_builder *b, size_t prev, size_t start)
+{
+    if (start == 0 || b->n - start != start - prev)
+        return false;
+    for (size_t i = 0; i < start - prev; i++) {
+        const struct listing_entry *x = &b->items[prev + i], *y = &b->items[start + i];
+        if (!same_bytes(x, y) || !x->id != !y->id || (x->id && strcmp(x->id, y->id) != 0))
+            return false;
+    }
+    return true;
+}
+
 int listing_builder_take_page(struct listing_builder *b, struct listing_builder *page)
 {
     size_t prev = b->page_start, start = b->n, run;
@@ -279,6 +299,8 @@ int listing_builder_take_page(struct listing_builder *b, struct listing_builder 
     free(page->items);
     memset(page, 0, sizeof(*page));
     b->page_start = start;
+    if (b->n > start && page_repeats(b, prev, start))
+        return LISTING_PAGE_REPEATS;
     if (b->coll->naming == NAME_BY_ID || start == 0)
         return 0; /* records with ids: repeats go by id (drop_repeated_ids) */
     run = repeated_run(b, prev, start);
@@ -295,9 +317,13 @@ int listing_builder_add_page(struct listing_builder *b, json_object *items)
     size_t n = json_object_array_length(items);
 
     listing_builder_init(&page, b->coll, b->type);
-    for (size_t i = 0; i < n; i++)
-        if (listing_builder_add_record(&page, json_object_array_get_idx(items, i)) < 0)
-            break;
+    for (size_t i = 0; i < n; i++) {
+        int rc = listing_builder_add_record(&page, json_object_array_get_idx(items, i));
+        if (rc < 0) {
+            listing_builder_discard(&page);
+            return rc;
+        }
+    }
     return listing_builder_take_page(b, &page);
 }
 

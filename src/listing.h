@@ -57,7 +57,13 @@ struct listing_builder {
 
 void listing_builder_init(struct listing_builder *b, const struct collection *coll,
                           enum entry_type type);
-/* Adds one record from an API page (rendered now; rec is not kept). */
+/* What a builder says of a page it refuses (besides -1, out of memory). */
+#define LISTING_NOT_OBJECT   (-2) /* an item of the page is not a JSON object */
+#define LISTING_NO_ID        (-3) /* a record has none of the collection's id fields */
+#define LISTING_PAGE_REPEATS (-4) /* the page is the previous page again, record for record */
+
+/* Adds one record from an API page (rendered now; rec is not kept).
+ * 0, -1 (out of memory), LISTING_NOT_OBJECT or LISTING_NO_ID. */
 int listing_builder_add_record(struct listing_builder *b, json_object *rec);
 /* Adds the records of one page, in order.  For records without ids, a
  * leading run that repeats the end of the previous page byte for byte is
@@ -67,7 +73,8 @@ int listing_builder_add_page(struct listing_builder *b, json_object *items);
 /* Moves the records of page (a builder of the same collection, filled with
  * listing_builder_add_record()) onto b as its next page, with the same
  * repeat rule as listing_builder_add_page().  Pages fetched in parallel are
- * rendered as they arrive and taken in page order.  page is emptied. */
+ * rendered as they arrive and taken in page order.  page is emptied.
+ * 0, -1 (out of memory) or LISTING_PAGE_REPEATS. */
 int listing_builder_take_page(struct listing_builder *b, struct listing_builder *page);
 /* Adds an entry made by hand (static directories, lazily fetched files).
  * With a collection set on the builder, name is NULL and the entry is named

@@ -32,18 +32,41 @@ enum log_level log_get_level(void)
     return log_level_cur;
 }
 
+size_t log_escape(char *out, size_t outlen, const char *in)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+
+    if (!outlen)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p && o + 5 < outlen; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        } else {
+            out[o++] = (char)*p;
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
+
 void lprintf(enum log_level level, const char *fmt, ...)
 {
     static const char *const names[] = {"error", "warning", "info", "debug"};
     static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
-    char msg[2048];
+    char raw[2048], msg[4 * sizeof(raw) + 1];
     va_list ap;
 
     if (level > log_level_cur)
         return;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    log_escape(msg, sizeof(msg),
+               raw); /* text from servers: no control characters reach a terminal */
     if (log_syslog)
         syslog(prio[level], "%s", msg);
     else

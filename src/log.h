@@ -7,8 +7,14 @@
 #define CAMPAIGNFS_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+/* Copies in to out with control characters escaped as \xNN, truncated to
+ * outlen; returns the length written.  Every log line goes
+ * through it: messages carry text from servers. */
+size_t log_escape(char *out, size_t outlen, const char *in);
 
 void log_init(const char *ident, enum log_level level, bool use_syslog);
 void log_set_level(enum log_level level);

@@ -4,6 +4,7 @@
  *
  *   campaignfs [options] [SOURCE] MOUNTPOINT
  */
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
@@ -29,6 +30,7 @@ struct options {
     char *ttl;
     char *max_stale;
     char *timeout;
+    char *max_body;
     int show_help;
     int show_version;
     int debug_log;
@@ -41,11 +43,17 @@ struct options {
         t, offsetof(struct options, p), 1                                                          \
     }
 static const struct fuse_opt option_spec[] = {
-    OPT("config=%s", config),       OPT("ttl=%s", ttl),
-    OPT("max_stale=%s", max_stale), OPT("timeout=%s", timeout),
-    OPT("-h", show_help),           OPT("--help", show_help),
-    OPT("-V", show_version),        OPT("--version", show_version),
-    OPT("verbose", debug_log),      FUSE_OPT_END,
+    OPT("config=%s", config),
+    OPT("ttl=%s", ttl),
+    OPT("max_stale=%s", max_stale),
+    OPT("timeout=%s", timeout),
+    OPT("max_body=%s", max_body),
+    OPT("-h", show_help),
+    OPT("--help", show_help),
+    OPT("-V", show_version),
+    OPT("--version", show_version),
+    OPT("verbose", debug_log),
+    FUSE_OPT_END,
 };
 
 static int collect_nonopt(void *data, const char *arg, int key, struct fuse_args *outargs)
@@ -78,6 +86,8 @@ static void usage(const char *prog)
            "                           while it is refreshed (default %d; 0: wait)\n"
            "    -o timeout=SECONDS     longest time one request may take, and longest\n"
            "                           Retry-After waited out (default %d)\n"
+           "    -o max_body=SIZE       largest answer accepted, counted after\n"
+           "                           decompression (default 64M; K, M, G suffixes)\n"
            "    -o verbose             log every request at debug level\n"
            "    -h, --help             this help\n"
            "    -V, --version          the version\n\n"
@@ -101,6 +111,34 @@ static int parse_seconds(const char *name, const char *text, long min, long *out
                 min);
         return -1;
     }
+    return 0;
+}
+
+/* -o NAME=SIZE: bytes, with an optional K, M or G (powers of 1024), in [min, max]. */
+static int parse_size(const char *name, const char *text, long long min, long long max, size_t *out)
+{
+    static const char units[] = "KMG";
+    long long v;
+    char *end;
+    const char *u;
+
+    if (!text)
+        return 0;
+    errno = 0;
+    v = strtoll(text, &end, 10);
+    if (!errno && end != text && *end && !end[1] &&
+        (u = strchr(units, toupper((unsigned char)*end)))) {
+        for (long i = 0; i <= u - units && v <= max; i++) /* v <= max: no overflow */
+            v *= 1024;
+        end++;
+    }
+    if (errno || end == text || *end || v < min || v > max) {
+        fprintf(stderr,
+                "campaignfs: -o %s=%s: not a size from %lld to %lld bytes (K, M, G allowed)\n",
+                name, text, min, max);
+        return -1;
+    }
+    *out = (size_t)v;
     return 0;
 }
 
@@ -151,12 +189,16 @@ static int run_loop(struct fuse_session *se, struct fuse_cmdline_opts *fo)
 
 static int run_session(struct fuse_args *args, struct fuse_cmdline_opts *fo, struct tree *t)
 {
-    struct fs fs = {.tree = t};
-    struct fuse_session *se = fuse_session_new(args, &campaignfs_ops, sizeof(campaignfs_ops), &fs);
+    struct fs fs;
+    struct fuse_session *se;
     int rc = 1;
 
-    if (!se)
+    fs_init(&fs, t);
+    se = fuse_session_new(args, &campaignfs_ops, sizeof(campaignfs_ops), &fs);
+    if (!se) {
+        fs_fini(&fs);
         return 1;
+    }
     if (fuse_set_signal_handlers(se) != 0)
         goto out_destroy;
     if (fuse_session_mount(se, fo->mountpoint) != 0)
@@ -186,7 +228,8 @@ out_unmount:
 out_signals:
     fuse_remove_signal_handlers(se);
 out_destroy:
-    fuse_session_destroy(se);
+    fuse_session_destroy(se); /* runs destroy: the handles still open are freed */
+    fs_fini(&fs);
     return rc ? 1 : 0;
 }
 
@@ -200,6 +243,7 @@ int main(int argc, char *argv[])
     struct tree t;
     char err[1024];
     long ttl = DEFAULT_TTL, max_stale = DEFAULT_MAX_STALE, timeout = DEFAULT_TIMEOUT;
+    size_t max_body = HTTP_DEFAULT_MAX_BODY;
     struct engine *engine = NULL;
     int rc = 1;
 
@@ -225,7 +269,8 @@ int main(int argc, char *argv[])
         log_set_level(LOG_LVL_DEBUG);
     if (parse_seconds("ttl", o.ttl, 0, &ttl) < 0 ||
         parse_seconds("max_stale", o.max_stale, 0, &max_stale) < 0 ||
-        parse_seconds("timeout", o.timeout, 1, &timeout) < 0)
+        parse_seconds("timeout", o.timeout, 1, &timeout) < 0 ||
+        parse_size("max_body", o.max_body, 1024, HTTP_MAX_BODY, &max_body) < 0)
         goto out_args;
     if (!o.config)
         o.config = config_default_path();
@@ -238,7 +283,7 @@ int main(int argc, char *argv[])
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (open_accounts(&cfg, ttl, &accts) == 0) {
-        engine = engine_new(accts, cfg.n_accounts, timeout);
+        engine = engine_new(accts, cfg.n_accounts, timeout, max_body);
         if (engine && tree_init(&t, accts, cfg.n_accounts, ttl, max_stale, engine) == 0) {
             rc = run_session(&args, &fo, &t);
             engine_stop(engine); /* if the session never started it */
@@ -257,6 +302,7 @@ out_args:
     free(o.ttl);
     free(o.max_stale);
     free(o.timeout);
+    free(o.max_body);
     for (int i = 0; i < o.n_nonopt; i++)
         free(o.nonopt[i]);
     fuse_opt_free_args(&args);

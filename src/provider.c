@@ -309,7 +309,10 @@ void page_request_free(struct page_request *req)
 
 /* ---- parsing ---- */
 
-static json_object *parse_body(const char *body, size_t len, char *err, size_t errlen)
+/* The JSON value of body, or NULL with *rc PARSE_MALFORMED (maybe damaged
+ * in transit) or PARSE_INVALID (nested deeper than json-c's limit: never
+ * a provider's answer). */
+static json_object *parse_body(const char *body, size_t len, int *rc, char *err, size_t errlen)
 {
     json_tokener *tok = json_tokener_new();
     json_object *root;
@@ -331,6 +334,7 @@ static json_object *parse_body(const char *body, size_t len, char *err, size_t e
         }
     }
     if (jerr != json_tokener_success || !root) {
+        *rc = jerr == json_tokener_error_depth ? PARSE_INVALID : PARSE_MALFORMED;
         snprintf(err, errlen, "malformed JSON in the answer (%zu bytes): %s", len,
                  jerr == json_tokener_continue ? "truncated" : json_tokener_error_desc(jerr));
         json_object_put(root);
@@ -382,7 +386,7 @@ static long int_at(json_object *root, const char *path)
 
 /* Upper bound on pages in one listing: more means a server that never says
  * "last page" (Altur's documented maximum pageIndex is 25000). */
-#define MAX_PAGES 100000
+#define MAX_PAGES PROVIDER_MAX_PAGES
 
 void provider_page_advance(const struct collection *coll, struct page_info *info,
                            struct page_cursor *cur)
@@ -394,7 +398,7 @@ void provider_page_advance(const struct collection *coll, struct page_info *info
     cur->index++;
     cur->offset += (long)info->n_items;
 
-    if (coll->style == PAGE_NONE || info->n_items == 0 || cur->index >= MAX_PAGES) {
+    if (coll->style == PAGE_NONE || info->n_items == 0) {
         cur->done = true;
     } else if (coll->style == PAGE_CURSOR) {
         free(cur->cursor);
@@ -410,6 +414,15 @@ void provider_page_advance(const struct collection *coll, struct page_info *info
     } else {
         cur->done = (long)info->n_items < size;
     }
+    if (!cur->done && cur->index >= provider_max_pages(coll)) {
+        cur->done = true; /* a walk never goes on for ever */
+        cur->over_limit = true;
+    }
+}
+
+long provider_max_pages(const struct collection *coll)
+{
+    return coll->max_pages > 0 ? coll->max_pages : MAX_PAGES;
 }
 
 long provider_page_count(const struct collection *coll, const struct page_info *first)
@@ -431,9 +444,9 @@ long provider_page_count(const struct collection *coll, const struct page_info *
     if (first->pages >= 0)
         pages = first->pages;
     else if (first->total >= 0)
-        pages = (first->total + size - 1) / size;
-    if (pages > MAX_PAGES)
-        pages = MAX_PAGES;
+        pages = first->total / size + (first->total % size != 0);
+    if (pages > provider_max_pages(coll))
+        pages = provider_max_pages(coll);
     return pages;
 }
 
@@ -458,13 +471,14 @@ static void read_page_info(const struct collection *coll, json_object *root, siz
 }
 
 /* Parses a body and refuses one that says "failure": the root, or NULL with
- * *rc set to PARSE_MALFORMED or PARSE_FAILURE. */
+ * *rc set to PARSE_MALFORMED, PARSE_INVALID or PARSE_FAILURE. */
 static json_object *parse_answer(const struct provider *p, const char *body, size_t len, int *rc,
                                  char *err, size_t errlen)
 {
-    json_object *r = parse_body(body, len, err, errlen);
+    json_object *r;
 
     *rc = PARSE_MALFORMED;
+    r = parse_body(body, len, rc, err, errlen);
     if (!r)
         return NULL;
     if (body_is_failure(p, r)) {
@@ -493,7 +507,7 @@ int provider_page_read(const struct provider *p, const struct collection *coll, 
     if (!arr || !json_object_is_type(arr, json_type_array)) {
         snprintf(err, errlen, "the answer has no '%s' array", coll->items);
         json_object_put(r);
-        return PARSE_MALFORMED;
+        return PARSE_INVALID;
     }
     read_page_info(coll, r, json_object_array_length(arr), info);
     *root = r;
@@ -530,7 +544,7 @@ int provider_record_parse(const struct provider *p, const struct record_endpoint
     if (!rec || !json_object_is_type(rec, json_type_object)) {
         snprintf(err, errlen, "the answer has no '%s' object", *ep->unwrap ? ep->unwrap : "(top)");
         json_object_put(r);
-        return PARSE_MALFORMED;
+        return PARSE_INVALID;
     }
     *root = r;
     *record = rec;
@@ -561,10 +575,11 @@ char *provider_error_message(const struct provider *p, const char *body, size_t 
     char err[64];
     json_object *root;
     char *out = NULL;
+    int rc;
 
     if (!body || len == 0)
         return NULL;
-    root = parse_body(body, len, err, sizeof(err));
+    root = parse_body(body, len, &rc, err, sizeof(err));
     if (!root)
         return NULL;
     for (size_t i = 0; i < PROVIDER_MAX_FIELDS && p->errors[i] && !out; i++) {

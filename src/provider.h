@@ -47,7 +47,8 @@ struct collection {
     const char *page_param; /* pageIndex, page, offset, cursor, skip */
     const char *size_param; /* pageSize, per_page, limit */
     int max_page_size;
-    const char *items;                         /* dotted path of the array of records */
+    long max_pages;    /* the most pages the provider documents (0: PROVIDER_MAX_PAGES) */
+    const char *items; /* dotted path of the array of records */
     const char *has_more[PROVIDER_MAX_FIELDS]; /* dotted paths of "more pages" booleans, first
                                                   present wins */
     const char *next_cursor;                   /* PAGE_CURSOR: dotted path of the next cursor */
@@ -102,6 +103,7 @@ struct page_cursor {
     char *cursor; /* next cursor (cursor style) */
     long total;   /* total from the first page that had one, -1 unknown */
     bool done;
+    bool over_limit; /* done only because more pages than provider_max_pages() were announced */
 };
 
 struct page_request {
@@ -123,6 +125,7 @@ void page_request_free(struct page_request *req);
 
 #define PARSE_MALFORMED (-1) /* not JSON, or not the documented shape */
 #define PARSE_FAILURE   (-2) /* well-formed, but the body says the request failed */
+#define PARSE_INVALID   (-3) /* well-formed, but not the documented shape (or nested too deep) */
 
 /* What one page says about the listing, read before the cursor moves on. */
 struct page_info {
@@ -145,6 +148,11 @@ int provider_page_read(const struct provider *p, const struct collection *coll, 
 void provider_page_advance(const struct collection *coll, struct page_info *info,
                            struct page_cursor *cur);
 void page_info_free(struct page_info *info);
+
+#define PROVIDER_MAX_PAGES 100000 /* where nothing is documented */
+
+/* The most pages a listing of coll may have; one more is a contradiction. */
+long provider_max_pages(const struct collection *coll);
 
 /* How many pages the listing has, from its first page (the page-index,
  * page-number, offset and body styles), or -1 when only each page can tell

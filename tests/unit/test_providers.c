@@ -258,7 +258,7 @@ static void test_malformed_and_failure(void **state)
     assert_non_null(strstr(err, "truncated"));
     assert_int_equal(provider_page_parse(burki, &burki->contacts, "{\"x\": 1}", 8, &cur, &root,
                                          &items, err, sizeof(err)),
-                     PARSE_MALFORMED);
+                     PARSE_INVALID); /* well-formed, not the documented shape: not retried */
     assert_int_equal(provider_page_parse(burki, &burki->contacts, "{} trailing", 11, &cur, &root,
                                          &items, err, sizeof(err)),
                      PARSE_MALFORMED);
@@ -427,6 +427,71 @@ static void test_listing_times(void **state)
     listing_unref(fresh);
 }
 
+/* Hostile pages: nesting past json-c's depth limit, items that are not
+ * objects, records without ids, a page that is the previous one again, a
+ * walk past the documented number of pages. */
+static void test_hostile_pages(void **state)
+{
+    const struct provider *altur = provider_find("altur");
+    const struct collection *c = &altur->contacts;
+    struct page_cursor cur = {.total = -1};
+    json_object *root = NULL, *items = NULL;
+    struct listing_builder b, page;
+    char err[256], deep[4096];
+    size_t n = 0;
+
+    (void)state;
+    n += (size_t)snprintf(deep, sizeof(deep), "{\"contacts\": [");
+    for (int i = 0; i < 100; i++)
+        deep[n++] = '[';
+    for (int i = 0; i < 100; i++)
+        deep[n++] = ']';
+    n += (size_t)snprintf(deep + n, sizeof(deep) - n, "]}");
+    assert_int_equal(provider_page_parse(altur, c, deep, n, &cur, &root, &items, err, sizeof(err)),
+                     PARSE_INVALID);
+    assert_non_null(strstr(err, "nesting too deep"));
+
+    listing_builder_init(&b, c, ENTRY_FILE);
+    json_object *num = json_object_new_int(5), *noid = json_tokener_parse("{\"name\": \"x\"}");
+    json_object *empty = json_tokener_parse("{\"id\": \"\", \"f_id\": null}");
+    json_object *nested = json_tokener_parse("{\"id\": {\"a\": 1}}");
+    assert_int_equal(listing_builder_add_record(&b, num), LISTING_NOT_OBJECT);
+    assert_int_equal(listing_builder_add_record(&b, noid), LISTING_NO_ID);
+    assert_int_equal(listing_builder_add_record(&b, empty), LISTING_NO_ID);
+    assert_int_equal(listing_builder_add_record(&b, nested), LISTING_NO_ID);
+    assert_int_equal(b.n, 0);
+    json_object_put(num);
+    json_object_put(noid);
+    json_object_put(empty);
+    json_object_put(nested);
+
+    /* the same page twice: refused; a page that only overlaps: kept */
+    for (int round = 0; round < 2; round++) {
+        listing_builder_init(&page, c, ENTRY_FILE);
+        for (int i = 0; i < 3; i++) {
+            char rec[64];
+            snprintf(rec, sizeof(rec), "{\"id\": %d}", i + 1);
+            json_object *o = json_tokener_parse(rec);
+            assert_int_equal(listing_builder_add_record(&page, o), 0);
+            json_object_put(o);
+        }
+        assert_int_equal(listing_builder_take_page(&b, &page),
+                         round == 0 ? 0 : LISTING_PAGE_REPEATS);
+    }
+    listing_builder_discard(&b);
+
+    /* Altur documents pageIndex 0..25000: page 25001 more is a contradiction */
+    struct page_info info = {.n_items = 100, .more = 1, .pages = -1, .total = -1};
+    cur = (struct page_cursor){.index = 25000, .total = -1};
+    provider_page_advance(c, &info, &cur);
+    assert_true(cur.done);
+    assert_true(cur.over_limit);
+    cur = (struct page_cursor){.index = 24999, .total = -1};
+    provider_page_advance(c, &info, &cur);
+    assert_false(cur.done);
+    assert_false(cur.over_limit);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -443,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_listing_repeats_and_names),
         cmocka_unit_test(test_shifted_pages_without_ids),
         cmocka_unit_test(test_listing_times),
+        cmocka_unit_test(test_hostile_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
