@@ -199,61 +199,63 @@ bool http_is_redirect(long status)
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-/* Scheme, host and port of url (the port made explicit), or -1. */
-static int origin_of(const char *url, char **scheme, char **host, char **port)
+struct origin {
+    char *scheme, *host, *port; /* the port made explicit */
+};
+
+static void origin_free(struct origin *o)
+{
+    curl_free(o->scheme);
+    curl_free(o->host);
+    curl_free(o->port);
+}
+
+/* The origin of url; 0, or -1 with as much as could be read (scheme first). */
+static int origin_of(const char *url, struct origin *o)
 {
     CURLU *u = curl_url();
     int rc = -1;
 
-    *scheme = *host = *port = NULL;
+    memset(o, 0, sizeof(*o));
     if (u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_SCHEME, scheme, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, host, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_PORT, port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+        curl_url_get(u, CURLUPART_SCHEME, &o->scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &o->host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &o->port, CURLU_DEFAULT_PORT) == CURLUE_OK)
         rc = 0;
     curl_url_cleanup(u);
-    if (rc < 0) {
-        curl_free(*scheme);
-        curl_free(*host);
-        curl_free(*port);
-        *scheme = *host = *port = NULL;
-    }
     return rc;
+}
+
+static bool is_web(const char *scheme)
+{
+    return scheme && (strcasecmp(scheme, "http") == 0 || strcasecmp(scheme, "https") == 0);
 }
 
 int http_redirect_check(const char *origin_url, const char *from, const char *to, bool *same_origin,
                         char *what, size_t whatlen)
 {
-    char *os, *oh, *op, *fs, *fh, *fp, *ts, *th, *tp;
-    int rc = -1;
+    struct origin o, f, t;
+    int rc = -1, t_rc = origin_of(to, &t);
 
+    origin_of(origin_url, &o);
+    origin_of(from, &f);
     *same_origin = false;
-    if (origin_of(to, &ts, &th, &tp) < 0) {
+    if (t.scheme && !is_web(t.scheme)) {
+        snprintf(what, whatlen, "a redirect to a %s: address refused (only http and https)",
+                 t.scheme);
+    } else if (t_rc < 0) {
         snprintf(what, whatlen, "a redirect to an address campaignfs cannot read; not followed");
-        return -1;
-    }
-    if (origin_of(origin_url, &os, &oh, &op) < 0)
-        os = oh = op = NULL;
-    if (origin_of(from, &fs, &fh, &fp) < 0)
-        fs = fh = fp = NULL;
-    if (strcasecmp(ts, "http") != 0 && strcasecmp(ts, "https") != 0) {
-        snprintf(what, whatlen, "a redirect to a %s: address refused (only http and https)", ts);
-    } else if (fs && strcasecmp(fs, "https") == 0 && strcasecmp(ts, "http") == 0) {
+    } else if (f.scheme && strcasecmp(f.scheme, "https") == 0 &&
+               strcasecmp(t.scheme, "http") == 0) {
         snprintf(what, whatlen, "a redirect from https to plain http refused");
     } else {
-        *same_origin =
-            os && strcasecmp(os, ts) == 0 && strcasecmp(oh, th) == 0 && strcmp(op, tp) == 0;
+        *same_origin = o.port && strcasecmp(o.scheme, t.scheme) == 0 &&
+                       strcasecmp(o.host, t.host) == 0 && strcmp(o.port, t.port) == 0;
         rc = 0;
     }
-    curl_free(os);
-    curl_free(oh);
-    curl_free(op);
-    curl_free(fs);
-    curl_free(fh);
-    curl_free(fp);
-    curl_free(ts);
-    curl_free(th);
-    curl_free(tp);
+    origin_free(&o);
+    origin_free(&f);
+    origin_free(&t);
     return rc;
 }
 
