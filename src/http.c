@@ -67,6 +67,8 @@ int fetch_errno(enum fetch_class cls)
         return ENOENT;
     case FETCH_INTERNAL:
         return ENOMEM;
+    case FETCH_TIMEOUT:
+        return ETIMEDOUT;
     case FETCH_RATE:
     case FETCH_CLIENT:
     case FETCH_SERVER:
@@ -92,6 +94,8 @@ static const char *hint(enum fetch_class cls)
         return "the provider has a problem; campaignfs asks again on the next access";
     case FETCH_NETWORK:
         return "check the network and the account's url";
+    case FETCH_TIMEOUT:
+        return "the server did not answer in time; check the network, or raise -o timeout";
     case FETCH_PROTOCOL:
         return "the answer is not what the provider documents; campaignfs asks again on the next "
                "access";
@@ -124,7 +128,7 @@ static enum fetch_class status_class(long status)
 bool http_transient(enum fetch_class cls)
 {
     return cls == FETCH_RATE || cls == FETCH_SERVER || cls == FETCH_NETWORK ||
-           cls == FETCH_PROTOCOL;
+           cls == FETCH_TIMEOUT || cls == FETCH_PROTOCOL;
 }
 
 void http_set_error(struct fetch_error *err, const struct account *a, const char *method,
@@ -305,13 +309,13 @@ enum fetch_class http_classify(const struct account *a, CURLcode rc, long status
                  "decompression); raise max_body if such answers are expected",
                  t->max_body);
     } else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE) {
-        cls = FETCH_NETWORK;
+        cls = FETCH_INVALID; /* asking again would meet the same certificate */
         snprintf(what, sizeof(what),
                  "the server's TLS certificate does not verify (%s); if a private CA signs it, "
                  "name that CA's certificate with cacert = FILE",
                  *t->curl_err ? t->curl_err : curl_easy_strerror(rc));
     } else if (rc != CURLE_OK) {
-        cls = FETCH_NETWORK;
+        cls = rc == CURLE_OPERATION_TIMEDOUT ? FETCH_TIMEOUT : FETCH_NETWORK;
         snprintf(what, sizeof(what), "%s", *t->curl_err ? t->curl_err : curl_easy_strerror(rc));
     } else if (status >= 200 && status < 300) {
         enum body_verdict v =

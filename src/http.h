@@ -23,7 +23,8 @@ enum fetch_class {
     FETCH_RATE,      /* 429 after the retries, or a wait longer than the timeout */
     FETCH_CLIENT,    /* other 4xx, or a body that says "failure" */
     FETCH_SERVER,    /* 5xx after the retries */
-    FETCH_NETWORK,   /* connection, TLS, time-out, truncated transfer */
+    FETCH_NETWORK,   /* connection refused or reset, truncated transfer */
+    FETCH_TIMEOUT,   /* no answer in time (connecting, or -o timeout) */
     FETCH_PROTOCOL,  /* 2xx with a body that does not parse (maybe damaged: retried) */
     FETCH_INVALID,   /* an answer that contradicts the documented shape or itself, is too
                         large, or redirects where credentials must not go: not retried */

@@ -225,9 +225,9 @@ def test_a_server_that_never_answers_is_bounded_by_the_timeout():
     with Stub(lambda *a: Stub.HANG) as s:
         with Mount(s.burki_config(), extra=("-o", "timeout=2"), log_errors=True) as m:
             t0 = time.monotonic()
-            assert listdir_errno(m.path("burki", "campaigns")) == errno.EIO
+            assert listdir_errno(m.path("burki", "campaigns")) == errno.ETIMEDOUT
             took = time.monotonic() - t0
-            assert "timed out" in m.stderr().lower() or "timeout" in m.stderr().lower()
+            assert "did not answer in time" in m.stderr()
         # an attempt lasts at most 2 s and none starts past 2 x timeout:
         # a bound on the number of attempts, not a timing
         assert 1 <= len(s.seen()) <= 3, (len(s.seen()), took)

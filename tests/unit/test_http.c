@@ -28,6 +28,8 @@ static void test_errno_per_class(void **state)
     assert_int_equal(fetch_errno(FETCH_NETWORK), EIO);
     assert_int_equal(fetch_errno(FETCH_PROTOCOL), EIO);
     assert_int_equal(fetch_errno(FETCH_INVALID), EIO);
+    assert_int_equal(fetch_errno(FETCH_TIMEOUT), ETIMEDOUT);
+    assert_true(http_transient(FETCH_TIMEOUT));
     assert_false(http_transient(FETCH_INVALID));
     assert_true(http_transient(FETCH_PROTOCOL));
     assert_int_equal(fetch_errno(FETCH_INTERNAL), ENOMEM);
