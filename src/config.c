@@ -6,6 +6,10 @@
  * line, "FILE:LINE: [SECTION] key 'KEY': what is wrong; what to do", and
  * never quote a credential.
  *
+ * The file is read through one descriptor: who owns it and who may read
+ * or change it is checked with fstat() on that descriptor (see
+ * config_load() in config.h), never by a second lookup of the path.
+ *
  * libinih's handler sees neither the line number nor the section headers
  * themselves (so it cannot tell an empty or repeated [section]).  We feed
  * ini_parse_stream() through our own line reader: it counts lines and
@@ -16,6 +20,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -26,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "provider.h"
@@ -35,6 +41,7 @@
 #define CONCURRENCY_MAX  64
 #define SECTION_NAME_MAX 255 /* it becomes a directory name */
 #define MESSAGE_MAX      1024
+#define QUOTE_MAX        512 /* longest config text quoted back in a message */
 
 enum key_scope {
     SCOPE_ANY,     /* every provider */
@@ -61,9 +68,11 @@ struct key_spec {
 /* State of one config_load(). */
 struct parser {
     FILE *fp;
-    const char *path;
-    int line;  /* number of the line being parsed */
-    char *buf; /* getline() buffer */
+    const char *path; /* as given: messages */
+    char *abs_path;   /* absolute: paths relative to the file; becomes cfg->path */
+    struct stat st;   /* of the opened file */
+    int line;         /* number of the line being parsed */
+    char *buf;        /* getline() buffer */
     size_t buf_size;
     struct config *cfg;
     size_t cap;      /* allocated accounts */
@@ -82,6 +91,7 @@ static int store_ttl(struct parser *ps, const struct key_spec *spec, const char 
 static int store_campaigns(struct parser *ps, const struct key_spec *spec, const char *value);
 static int store_rate_limit(struct parser *ps, const struct key_spec *spec, const char *value);
 static int store_concurrency(struct parser *ps, const struct key_spec *spec, const char *value);
+static int store_cacert(struct parser *ps, const struct key_spec *spec, const char *value);
 
 #define ACCOUNT_FIELD(f) offsetof(struct account_config, f)
 
@@ -105,6 +115,7 @@ static const struct key_spec key_specs[] = {
     {"campaigns", SCOPE_ANY, store_campaigns, GROUP_NONE, SECRET_NONE, 0},
     {"rate_limit", SCOPE_ANY, store_rate_limit, GROUP_NONE, SECRET_NONE, 0},
     {"concurrency", SCOPE_ANY, store_concurrency, GROUP_NONE, SECRET_NONE, 0},
+    {"cacert", SCOPE_ANY, store_cacert, GROUP_NONE, SECRET_NONE, 0},
 };
 
 #define KEY_COUNT (sizeof(key_specs) / sizeof(key_specs[0]))
@@ -116,6 +127,11 @@ static const char *const group_choices[] = {
         "client_secret, client_secret_file, client_secret_env or client_secret_command",
     [GROUP_JWT] = "jwt or jwt_file",
 };
+
+#define KEY_NAMES                                                                                  \
+    "provider, url, api_key[_file|_env|_command], stream_id, account_id, client_id, "              \
+    "client_secret[_file|_env|_command], jwt[_file], ttl, campaigns, rate_limit, concurrency, "    \
+    "cacert (see campaignfs.conf(5))"
 
 /* ---- errors ---- */
 
@@ -153,6 +169,58 @@ static struct account_config *parser_account(struct parser *ps)
 #define key_fail(ps, spec, ...)                                                                    \
     parser_fail((ps), (ps)->line, parser_account(ps)->name, (spec)->name, __VA_ARGS__)
 
+/* ---- quoting config text in messages ---- */
+
+static bool token_char(unsigned char c)
+{
+    return isalnum(c) || c == '+' || c == '=' || c == '-';
+}
+
+/* Whether text[0..len), a run of token_char()s, has the shape of a key or a
+ * token rather than of a word. */
+static bool token_looks_secret(const char *text, size_t len)
+{
+    bool digit = false, alpha = false, lower = false, inner_upper = false;
+
+    if (len >= 32)
+        return true;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+
+        digit = digit || isdigit(c);
+        alpha = alpha || isalpha(c);
+        lower = lower || islower(c);
+        inner_upper = inner_upper || (i > 0 && isupper(c));
+    }
+    return len >= 8 && ((digit && alpha) || (lower && inner_upper));
+}
+
+bool config_text_quotable(const char *text)
+{
+    size_t len, start = 0;
+
+    for (len = 0; text[len]; len++)
+        if (len >= QUOTE_MAX || text[len] < 0x20 || text[len] > 0x7e)
+            return false;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && token_char((unsigned char)text[i]))
+            continue;
+        if (token_looks_secret(text + start, i - start))
+            return false;
+        start = i + 1;
+    }
+    return true;
+}
+
+/* "'text'" for a message when the text may be quoted, else instead. */
+static const char *quoted(const char *text, const char *instead, char *buf, size_t size)
+{
+    if (!config_text_quotable(text))
+        return instead;
+    snprintf(buf, size, "'%s'", text);
+    return buf;
+}
+
 /* ---- values ---- */
 
 /* Parses a whole decimal number (optional '-').  Returns 0, -1 when it is
@@ -177,7 +245,7 @@ static int store_provider(struct parser *ps, const struct key_spec *spec, const 
 {
     const struct provider *p = provider_find(value);
     const struct provider *const *all = provider_all();
-    char names[256] = "";
+    char names[256] = "", shown[QUOTE_MAX + 3];
     size_t used = 0;
 
     if (p) {
@@ -187,17 +255,45 @@ static int store_provider(struct parser *ps, const struct key_spec *spec, const 
     for (size_t i = 0; all[i] && used < sizeof(names); i++)
         used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
                                  i == 0 ? "" : (all[i + 1] ? ", " : " or "), all[i]->name);
-    key_fail(ps, spec, "'%s' is not a known provider; use %s", value, names);
+    key_fail(ps, spec, "%s is not a known provider; use %s",
+             quoted(value, "the value", shown, sizeof(shown)), names);
     return -1;
 }
 
-static bool url_has_http_scheme(const char *url)
+/* The length of url's "http://" or "https://" (any case), 0 if neither. */
+static size_t url_scheme_length(const char *url)
 {
-    size_t n = strncasecmp(url, "https://", 8) == 0 ? 8 : 7;
+    if (strncasecmp(url, "https://", 8) == 0)
+        return 8;
+    return strncasecmp(url, "http://", 7) == 0 ? 7 : 0;
+}
 
-    if (n == 7 && strncasecmp(url, "http://", 7) != 0)
-        return false;
-    return url[n] != '\0' && url[n] != '/';
+/* Writes why url cannot be a base URL, quoting it only when it has no
+ * user info, query or fragment (where credentials hide).  0 or -1. */
+static int url_check(struct parser *ps, const struct key_spec *spec, const char *url)
+{
+    size_t scheme = url_scheme_length(url);
+    size_t authority = scheme ? strcspn(url + scheme, "/?#") : 0;
+    char shown[QUOTE_MAX + 3];
+
+    if (!scheme || authority == 0) {
+        key_fail(ps, spec, "%s must start with http:// or https:// and a host name",
+                 strpbrk(url, "@?#") ? "the URL" : quoted(url, "the URL", shown, sizeof(shown)));
+        return -1;
+    }
+    if (memchr(url + scheme, '@', authority)) {
+        key_fail(ps, spec,
+                 "the URL holds a user name or password (before '@'); remove it, a credential "
+                 "goes in the account's credential key (see campaignfs.conf(5))");
+        return -1;
+    }
+    if (strpbrk(url, "?#")) {
+        key_fail(ps, spec,
+                 "the URL has a query or fragment ('?' or '#'); give only the base URL that the "
+                 "API paths are appended to, and a credential in the account's credential key");
+        return -1;
+    }
+    return 0;
 }
 
 static int store_url(struct parser *ps, const struct key_spec *spec, const char *value)
@@ -205,14 +301,8 @@ static int store_url(struct parser *ps, const struct key_spec *spec, const char 
     struct account_config *acc = parser_account(ps);
     size_t len = strlen(value);
 
-    if (!url_has_http_scheme(value)) {
-        /* a URL with user:password@ is not quoted back */
-        if (strchr(value, '@'))
-            key_fail(ps, spec, "the URL must start with http:// or https:// and a host name");
-        else
-            key_fail(ps, spec, "'%s' must start with http:// or https:// and a host name", value);
+    if (url_check(ps, spec, value) < 0)
         return -1;
-    }
     while (len > 0 && value[len - 1] == '/')
         len--;
     acc->url = strndup(value, len);
@@ -242,10 +332,29 @@ static struct secret_ref *account_secret(struct account_config *acc, enum cred_g
     return NULL;
 }
 
+/* Whether name can be an environment variable's name: letters, digits
+ * and '_', not starting with a digit. */
+static bool env_name_valid(const char *name)
+{
+    if (!isalpha((unsigned char)*name) && *name != '_')
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_')
+            return false;
+    return true;
+}
+
 static int store_secret(struct parser *ps, const struct key_spec *spec, const char *value)
 {
     struct secret_ref *ref = account_secret(parser_account(ps), spec->group);
 
+    if (spec->source == SECRET_ENV && !env_name_valid(value)) {
+        key_fail(ps, spec,
+                 "the value is not the name of an environment variable (letters, digits and "
+                 "'_', not starting with a digit); write the variable's name, e.g. "
+                 "ALTUR_API_KEY, not the credential");
+        return -1;
+    }
     ref->value = strdup(value);
     if (!ref->value)
         return -1;
@@ -259,17 +368,19 @@ static int store_ttl(struct parser *ps, const struct key_spec *spec, const char 
 {
     long ttl = 0;
     int rc = whole_number_parse(value, &ttl);
+    char shown[QUOTE_MAX + 3];
+    const char *what = quoted(value, "the value", shown, sizeof(shown));
 
     if (rc == -1) {
-        key_fail(ps, spec, "'%s' is not a whole number of seconds; write e.g. ttl = 300", value);
+        key_fail(ps, spec, "%s is not a whole number of seconds; write e.g. ttl = 300", what);
         return -1;
     }
     if (rc == -2) {
-        key_fail(ps, spec, "'%s' is too large; write a number of seconds such as 86400", value);
+        key_fail(ps, spec, "%s is too large; write a number of seconds such as 86400", what);
         return -1;
     }
     if (ttl < 0) {
-        key_fail(ps, spec, "'%s' is negative; use 0 or more seconds", value);
+        key_fail(ps, spec, "%s is negative; use 0 or more seconds", what);
         return -1;
     }
     parser_account(ps)->ttl = ttl;
@@ -280,14 +391,16 @@ static int store_concurrency(struct parser *ps, const struct key_spec *spec, con
 {
     long n;
     int rc = whole_number_parse(value, &n);
+    char shown[QUOTE_MAX + 3];
+    const char *what = quoted(value, "the value", shown, sizeof(shown));
 
     if (rc == -1) {
-        key_fail(ps, spec, "'%s' is not a whole number; use 1 to %d parallel requests", value,
+        key_fail(ps, spec, "%s is not a whole number; use 1 to %d parallel requests", what,
                  CONCURRENCY_MAX);
         return -1;
     }
     if (rc == -2 || n < 1 || n > CONCURRENCY_MAX) {
-        key_fail(ps, spec, "'%s' is out of range; use 1 to %d parallel requests", value,
+        key_fail(ps, spec, "%s is out of range; use 1 to %d parallel requests", what,
                  CONCURRENCY_MAX);
         return -1;
     }
@@ -298,10 +411,11 @@ static int store_concurrency(struct parser *ps, const struct key_spec *spec, con
 static int store_rate_limit(struct parser *ps, const struct key_spec *spec, const char *value)
 {
     double rate;
+    char shown[QUOTE_MAX + 3];
 
     if (rate_parse(value, &rate) < 0) {
-        key_fail(ps, spec, "'%s' is not a rate; write e.g. 12/s, 100/min, 5/h, or 0 for no limit",
-                 value);
+        key_fail(ps, spec, "%s is not a rate; write e.g. 12/s, 100/min, 5/h, or 0 for no limit",
+                 quoted(value, "the value", shown, sizeof(shown)));
         return -1;
     }
     parser_account(ps)->rate_limit = rate;
@@ -364,6 +478,94 @@ static int store_campaigns(struct parser *ps, const struct key_spec *spec, const
     return 0;
 }
 
+char *config_expand_path(const char *value, const char *config_path)
+{
+    const char *home = getenv("HOME");
+    const char *slash;
+    char *out = NULL;
+
+    if (value[0] == '/' || !config_path)
+        return strdup(value);
+    if (strncmp(value, "~/", 2) == 0 && home && *home) {
+        if (asprintf(&out, "%s/%s", home, value + 2) < 0)
+            return NULL;
+        return out;
+    }
+    slash = strrchr(config_path, '/');
+    if (!slash)
+        return strdup(value);
+    if (asprintf(&out, "%.*s/%s", (int)(slash - config_path), config_path, value) < 0)
+        return NULL;
+    return out;
+}
+
+/* Whether the open file fp has a PEM certificate line among its first
+ * 65536 lines (pieces of at most 255 bytes): a large file of anything else
+ * is not read to its end. */
+static bool file_has_pem_certificate(FILE *fp)
+{
+    char line[256];
+
+    for (int i = 0; i < 65536 && fgets(line, sizeof(line), fp); i++)
+        if (strstr(line, "-----BEGIN CERTIFICATE-----"))
+            return true;
+    return false;
+}
+
+/* cacert: an existing, readable regular file with a PEM certificate. */
+static int cacert_check(struct parser *ps, const struct key_spec *spec, const char *path)
+{
+    char shown[QUOTE_MAX + 3];
+    const char *name = quoted(path, "the file it names", shown, sizeof(shown));
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    struct stat st;
+    FILE *fp;
+    bool pem;
+
+    if (fd < 0) {
+        key_fail(
+            ps, spec,
+            "cannot open %s: %s; give the path of a readable PEM file with the CA "
+            "certificate(s) of the provider's server, e.g. cacert = ~/.config/campaignfs/ca.pem",
+            name, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        key_fail(ps, spec,
+                 "%s is not a regular file; give the path of a PEM file with the CA "
+                 "certificate(s)",
+                 name);
+        return -1;
+    }
+    fp = fdopen(fd, "r");
+    pem = fp && file_has_pem_certificate(fp);
+    if (fp)
+        fclose(fp);
+    else
+        close(fd);
+    if (!pem)
+        key_fail(ps, spec,
+                 "%s holds no PEM certificate (no '-----BEGIN CERTIFICATE-----' line); convert a "
+                 "DER file with: openssl x509 -inform der -in FILE -out FILE.pem",
+                 name);
+    return pem ? 0 : -1;
+}
+
+static int store_cacert(struct parser *ps, const struct key_spec *spec, const char *value)
+{
+    char *path = config_expand_path(value, ps->abs_path);
+
+    if (!path)
+        return -1;
+    if (cacert_check(ps, spec, path) < 0) {
+        free(path);
+        return -1;
+    }
+    parser_account(ps)->cacert = path;
+    return 0;
+}
+
 /* ---- key = value lines ---- */
 
 static const struct key_spec *key_spec_find(const char *name, size_t *index)
@@ -410,6 +612,20 @@ static int key_check(struct parser *ps, const struct key_spec *spec, size_t inde
     return 0;
 }
 
+/* An unknown key: its name is not quoted when it has the shape of a
+ * credential (a secret pasted on a line of its own, "key=" in base64). */
+static void key_unknown_fail(struct parser *ps, const char *name)
+{
+    const char *section = parser_account(ps)->name;
+
+    if (config_text_quotable(name))
+        parser_fail(ps, ps->line, section, name, "unknown key; the keys are " KEY_NAMES);
+    else
+        parser_fail(ps, ps->line, section, NULL,
+                    "unknown key (its name is not shown: it has the shape of a credential; a "
+                    "credential needs its key, e.g. api_key_file = PATH); the keys are " KEY_NAMES);
+}
+
 /* libinih handler: one key = value line.  Returns 1 to go on, 0 to stop. */
 static int config_handle_key(void *user, const char *section, const char *name, const char *value)
 {
@@ -421,16 +637,18 @@ static int config_handle_key(void *user, const char *section, const char *name, 
     if (ps->failed)
         return 0;
     if (!ps->in_section) {
-        parser_fail(ps, ps->line, NULL, name,
-                    "outside any section; put it under an [account] header");
+        if (config_text_quotable(name))
+            parser_fail(ps, ps->line, NULL, name,
+                        "outside any section; put it under an [account] header");
+        else
+            parser_fail(ps, ps->line, NULL, NULL,
+                        "a key outside any section (its name is not shown: it has the shape of a "
+                        "credential); put it under an [account] header");
         return 0;
     }
     spec = key_spec_find(name, &index);
     if (!spec) {
-        parser_fail(ps, ps->line, parser_account(ps)->name, name,
-                    "unknown key; the keys are provider, url, api_key[_file|_env|_command], "
-                    "stream_id, account_id, client_id, client_secret[_file|_env|_command], "
-                    "jwt[_file], ttl, campaigns, rate_limit, concurrency (see campaignfs.conf(5))");
+        key_unknown_fail(ps, name);
         return 0;
     }
     if (key_check(ps, spec, index, value) < 0)
@@ -780,6 +998,7 @@ static void account_free(struct account_config *acc)
     free(acc->stream_id);
     free(acc->account_id);
     free(acc->client_id);
+    free(acc->cacert);
     for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
         if (refs[i]->value)
             explicit_bzero(refs[i]->value, strlen(refs[i]->value));
@@ -822,31 +1041,118 @@ static int config_parse(struct parser *ps)
     return ps->failed ? -1 : 0;
 }
 
+/* The opened file must be the user's or root's, and only its owner may
+ * change it: whoever can change it could have campaignfs run commands
+ * (api_key_command) or send the credentials to another host (url). */
+static int config_owner_check(struct parser *ps)
+{
+    const struct stat *st = &ps->st;
+    uid_t me = geteuid();
+
+    if (st->st_uid != me && st->st_uid != 0) {
+        parser_fail(ps, 0, NULL, NULL,
+                    "the file belongs to uid %u, not to you (uid %u) or to root; whoever owns it "
+                    "could make campaignfs run commands as you or send your credentials "
+                    "elsewhere; use a file of your own",
+                    (unsigned)st->st_uid, (unsigned)me);
+        return -1;
+    }
+    if (st->st_mode & 022) {
+        parser_fail(ps, 0, NULL, NULL,
+                    "group or others can change the file (mode %04o), and so make campaignfs run "
+                    "commands as you or send your credentials elsewhere; run chmod go-w %s",
+                    (unsigned)(st->st_mode & 07777), ps->path);
+        return -1;
+    }
+    return 0;
+}
+
+/* A credential written in the file itself (api_key, client_secret, jwt)
+ * needs a file that neither group nor others can read. */
+static int config_inline_secret_check(struct parser *ps)
+{
+    if (!(ps->st.st_mode & 077))
+        return 0;
+    for (size_t i = 0; i < ps->cfg->n_accounts; i++) {
+        const struct account_config *acc = &ps->cfg->accounts[i];
+        const struct secret_ref *refs[] = {&acc->api_key, &acc->client_secret, &acc->jwt};
+
+        for (size_t r = 0; r < sizeof(refs) / sizeof(refs[0]); r++) {
+            if (refs[r]->source != SECRET_VALUE)
+                continue;
+            parser_fail(ps, refs[r]->line, acc->name, refs[r]->key,
+                        "the file holds this credential itself and group or others can read it "
+                        "(mode %04o); run chmod 600 %s, or keep the credential in a file of its "
+                        "own named by %s_file",
+                        (unsigned)(ps->st.st_mode & 07777), ps->path, refs[r]->key);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* path as an absolute path (from the working directory), malloc'd. */
+static char *absolute_path(const char *path)
+{
+    char *cwd, *out = NULL;
+
+    if (path[0] == '/')
+        return strdup(path);
+    cwd = getcwd(NULL, 0);
+    if (!cwd)
+        return strdup(path);
+    if (asprintf(&out, "%s/%s", cwd, path) < 0)
+        out = NULL;
+    free(cwd);
+    return out;
+}
+
+/* Opens, checks and parses ps->path; 0 or -1 with the error written. */
+static int config_read(struct parser *ps)
+{
+    int rc;
+
+    ps->fp = fopen(ps->path, "re");
+    if (!ps->fp) {
+        parser_fail(ps, 0, NULL, NULL, "cannot open: %s; create it (see campaignfs.conf(5))",
+                    strerror(errno));
+        return -1;
+    }
+    if (fstat(fileno(ps->fp), &ps->st) < 0) {
+        parser_fail(ps, 0, NULL, NULL, "cannot stat: %s", strerror(errno));
+        rc = -1;
+    } else {
+        rc = config_owner_check(ps);
+    }
+    if (rc == 0)
+        rc = config_parse(ps);
+    if (rc == 0)
+        rc = config_inline_secret_check(ps);
+    fclose(ps->fp);
+    free(ps->buf);
+    return rc;
+}
+
 int config_load(const char *path, struct config *out, char *err, size_t errlen)
 {
     int key_lines[KEY_COUNT];
     struct parser ps = {
         .path = path, .cfg = out, .key_lines = key_lines, .err = err, .errlen = errlen};
-    int rc;
+    int rc = -1;
 
     memset(out, 0, sizeof(*out));
     if (err && errlen)
         err[0] = '\0';
-    ps.fp = fopen(path, "re");
-    if (!ps.fp) {
-        parser_fail(&ps, 0, NULL, NULL, "cannot open: %s; create it (see campaignfs.conf(5))",
-                    strerror(errno));
-        return -1;
+    ps.abs_path = absolute_path(path);
+    if (!ps.abs_path)
+        parser_fail(&ps, 0, NULL, NULL, "out of memory");
+    else
+        rc = config_read(&ps);
+    if (rc == 0) {
+        out->path = ps.abs_path;
+        ps.abs_path = NULL;
     }
-    rc = config_parse(&ps);
-    fclose(ps.fp);
-    free(ps.buf);
-    if (rc == 0)
-        out->path = strdup(path);
-    if (rc == 0 && !out->path) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        rc = -1;
-    }
+    free(ps.abs_path);
     if (rc < 0)
         config_free(out);
     return rc;

@@ -3,7 +3,9 @@
  * config_load(): valid files for every provider (including the exact file
  * campaignfs-sim --config-out writes), defaults, list and number parsing,
  * every kind of error with its FILE:LINE: [SECTION] key 'KEY' prefix, and
- * that no error ever quotes a credential; config_default_path().
+ * that no error ever quotes a credential; who may own, change and read the
+ * file; cacert; config_text_quotable(), config_expand_path(),
+ * config_default_path().
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -44,20 +47,49 @@ static int setup_dir(void **state)
 static int teardown_dir(void **state)
 {
     struct fixture *fx = *state;
+    char *cmd = NULL;
 
-    unlink(fx->path);
-    rmdir(fx->dir);
+    if (asprintf(&cmd, "rm -rf '%s'", fx->dir) > 0 && system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", fx->dir);
+    free(cmd);
     free(fx);
     return 0;
 }
 
-static void write_config(const struct fixture *fx, const char *text, size_t len)
+/* Writes len bytes of text to path with the given mode. */
+static void write_file_mode(const char *path, const char *text, size_t len, mode_t mode)
 {
-    FILE *f = fopen(fx->path, "w");
+    FILE *f = fopen(path, "w");
 
     assert_non_null(f);
     assert_int_equal(fwrite(text, 1, len, f), len);
     assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+/* Sets name to value; returns its old value (malloc'd or NULL) for
+ * env_restore(). */
+static char *env_swap(const char *name, const char *value)
+{
+    char *old = getenv(name) ? strdup(getenv(name)) : NULL;
+
+    setenv(name, value, 1);
+    return old;
+}
+
+static void env_restore(const char *name, char *old)
+{
+    if (old)
+        setenv(name, old, 1);
+    else
+        unsetenv(name);
+    free(old);
+}
+
+/* The config, owner-only: most test files hold an inline credential. */
+static void write_config(const struct fixture *fx, const char *text, size_t len)
+{
+    write_file_mode(fx->path, text, len, 0600);
 }
 
 /* Loads text; fails the test with the message if it does not load. */
@@ -563,6 +595,25 @@ static void test_error_never_quotes_secrets(void **state)
         "[a]\nprovider = altur\napi_key = " SECRET "\n" SECRET "\n",
         "[a]\nprovider = altur\napi_key = " SECRET "\nurl = htp://u:" SECRET "@host\n",
         "[a]\nprovider = altur\napi_key = " SECRET "\nclient_secret_env = " SECRET "\n",
+        /* a credential on a line of its own, "key=" (base64 ends in '=') */
+        "[a]\nprovider = altur\napi_key = k\n" SECRET "==\n",
+        "[a]\nprovider = altur\napi_key = k\n" SECRET " = x\n",
+        SECRET "=\n[a]\nprovider = altur\napi_key = k\n",
+        /* a credential under the wrong key */
+        "[a]\nprovider = altur\napi_key = k\nttl = " SECRET "\n",
+        "[a]\nprovider = altur\napi_key = k\nconcurrency = " SECRET "\n",
+        "[a]\nprovider = altur\napi_key = k\nrate_limit = " SECRET "\n",
+        "[a]\nprovider = " SECRET "\napi_key = k\n",
+        "[a]\nprovider = altur\napi_key = k\nurl = " SECRET "\n",
+        "[a]\nprovider = altur\napi_key = k\nurl = https://host/v1?key=" SECRET "\n",
+        "[a]\nprovider = altur\napi_key = k\nurl = https://host/v1#" SECRET "\n",
+        "[a]\nprovider = altur\napi_key = k\nurl = https://user:" SECRET "@host/v1\n",
+        "[a]\nprovider = altur\napi_key = k\nurl = " SECRET "@host/v1\n",
+        "[a]\nprovider = altur\napi_key_env = " SECRET "\n",
+        "[k]\nprovider = koreai\nstream_id = s\naccount_id = a\nclient_id = c\n"
+        "client_secret_env = " SECRET "\n",
+        "[a]\nprovider = altur\napi_key = k\ncacert = " SECRET "\n",
+        "[a]\nprovider = altur\napi_key = k\ncacert = /nonexistent/" SECRET ".pem\n",
     };
 
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
@@ -576,6 +627,344 @@ static void test_error_never_quotes_secrets(void **state)
         if (strstr(err, SECRET))
             fail_msg("case %zu quotes the secret: %s", i, err);
     }
+}
+
+/* The messages for text with the shape of a credential. */
+static void test_error_shaped_like_secret(void **state)
+{
+    struct fixture *fx = *state;
+    const char *head = "[a]\nprovider = altur\napi_key = k\n";
+    char text[512];
+
+    snprintf(text, sizeof(text), "%s%s==\n", head, SECRET);
+    load_fails(fx, text, 4, "a", NULL,
+               "unknown key (its name is not shown: it has the shape of a credential; a "
+               "credential needs its key, e.g. api_key_file = PATH); the keys are provider, url");
+    load_fails(fx, SECRET " = x\n[a]\n", 1, NULL, NULL,
+               "a key outside any section (its name is not shown: it has the shape of a "
+               "credential)");
+    snprintf(text, sizeof(text), "%sttl = %s\n", head, SECRET);
+    load_fails(fx, text, 4, "a", "ttl", ": the value is not a whole number of seconds");
+    snprintf(text, sizeof(text), "%sconcurrency = %s\n", head, SECRET);
+    load_fails(fx, text, 4, "a", "concurrency", ": the value is not a whole number");
+    snprintf(text, sizeof(text), "%srate_limit = %s\n", head, SECRET);
+    load_fails(fx, text, 4, "a", "rate_limit", ": the value is not a rate");
+    load_fails(fx, "[a]\nprovider = " SECRET "\n", 2, "a", "provider",
+               ": the value is not a known provider; use altur, burki, truedy or koreai");
+    snprintf(text, sizeof(text), "%surl = %s\n", head, SECRET);
+    load_fails(fx, text, 4, "a", "url", ": the URL must start with http:// or https://");
+}
+
+static void test_error_url_credentials(void **state)
+{
+    struct fixture *fx = *state;
+    const char *head = "[a]\nprovider = altur\napi_key = k\n";
+    const char *cases[] = {"https://user:pw@host/v1", "http://pw@host", "https://h/v1?key=k",
+                           "https://h/v1#k", "https://h?x"};
+    char text[512];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(text, sizeof(text), "%surl = %s\n", head, cases[i]);
+        load_fails(fx, text, 4, "a", "url",
+                   i < 2 ? "the URL holds a user name or password"
+                         : "the URL has a query or fragment");
+    }
+    /* an '@' in the path is not user info */
+    {
+        struct config cfg;
+
+        snprintf(text, sizeof(text), "%surl = https://h/users/a@b\n", head);
+        load_ok(fx, text, &cfg);
+        assert_string_equal(cfg.accounts[0].url, "https://h/users/a@b");
+        config_free(&cfg);
+    }
+}
+
+static void test_env_names(void **state)
+{
+    struct fixture *fx = *state;
+    struct config cfg;
+    const char *bad[] = {"my-key", "1ABC", "A B", "A=B", "$HOME"};
+    char text[256];
+
+    load_ok(fx,
+            "[a]\nprovider = altur\napi_key_env = _A1\n[b]\nprovider = burki\n"
+            "api_key_env = lower_case9\n",
+            &cfg);
+    assert_string_equal(cfg.accounts[1].api_key.value, "lower_case9");
+    config_free(&cfg);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(text, sizeof(text), "[a]\nprovider = altur\napi_key_env = %s\n", bad[i]);
+        load_fails(fx, text, 3, "a", "api_key_env",
+                   "the value is not the name of an environment variable (letters, digits and "
+                   "'_', not starting with a digit); write the variable's name, e.g. "
+                   "ALTUR_API_KEY, not the credential");
+    }
+}
+
+static void test_quotable(void **state)
+{
+    (void)state;
+    const char *yes[] = {"",
+                         "altura",
+                         "Provider",
+                         "api_kye",
+                         "ftp://host",
+                         "5/fortnight",
+                         "-2/s",
+                         "99999999999999999999999",
+                         "ALTUR_API_KEY",
+                         "KORE_SECRET_2",
+                         "/home/alice/.secrets/altur-key",
+                         "/etc/ssl/certs/ca-certificates.crt",
+                         "~/.config/campaignfs/ca.pem"};
+    const char *no[] = {SECRET,
+                        "dGhpcyBpcyBhIHNlY3JldA==",
+                        "0a1b2c3d",
+                        "0123456789abcdef0123456789abcdef01234567",
+                        "sk_live_51HxyzABCdef",
+                        "bk_Ab3dE9xQ2",
+                        "correcthorsebatterystaplecorrecthorse",
+                        "/run/secrets/" SECRET,
+                        "a\x1b[2Jb",
+                        "caf\xc3\xa9",
+                        "tab\there"};
+    char long_text[600];
+
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+        if (!config_text_quotable(yes[i]))
+            fail_msg("'%s' is not quotable", yes[i]);
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        if (config_text_quotable(no[i]))
+            fail_msg("'%s' is quotable", no[i]);
+    memset(long_text, 'a', sizeof(long_text) - 1);
+    for (size_t i = 0; i < sizeof(long_text) - 1; i += 8)
+        long_text[i] = '/';
+    long_text[sizeof(long_text) - 1] = '\0';
+    assert_false(config_text_quotable(long_text)); /* over 512 bytes */
+    long_text[500] = '\0';
+    assert_true(config_text_quotable(long_text));
+}
+
+/* ---- who may own, change and read the file ---- */
+
+static const char inline_key[] = "[altur]\nprovider = altur\n\napi_key = " SECRET "\n";
+
+static void test_mode_inline_secret(void **state)
+{
+    struct fixture *fx = *state;
+    const mode_t refused[] = {0644, 0640, 0604, 0610, 0601, 0400 | 0044};
+    const mode_t allowed[] = {0600, 0400, 0700};
+    char err[1024], expected[1024], link[128];
+    struct config cfg;
+
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        char what[64];
+
+        write_file_mode(fx->path, inline_key, strlen(inline_key), refused[i]);
+        snprintf(what, sizeof(what), "(mode %04o); run chmod 600 ", (unsigned)refused[i]);
+        assert_int_equal(config_load(fx->path, &cfg, err, sizeof(err)), -1);
+        if (!strstr(err, what) || strstr(err, SECRET))
+            fail_msg("mode %04o: %s", (unsigned)refused[i], err);
+    }
+    write_file_mode(fx->path, inline_key, strlen(inline_key), 0644);
+    assert_int_equal(config_load(fx->path, &cfg, err, sizeof(err)), -1);
+    snprintf(expected, sizeof(expected),
+             "%s:4: [altur] key 'api_key': the file holds this credential itself and group or "
+             "others can read it (mode 0644); run chmod 600 %s, or keep the credential in a file "
+             "of its own named by api_key_file",
+             fx->path, fx->path);
+    assert_string_equal(err, expected);
+    assert_null(cfg.accounts);
+
+    /* the mode of the file opened, through a symbolic link too */
+    snprintf(link, sizeof(link), "%s/link", fx->dir);
+    assert_int_equal(symlink(fx->path, link), 0);
+    assert_int_equal(config_load(link, &cfg, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "(mode 0644); run chmod 600"));
+
+    for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+        write_file_mode(fx->path, inline_key, strlen(inline_key), allowed[i]);
+        if (config_load(fx->path, &cfg, err, sizeof(err)) != 0)
+            fail_msg("mode %04o: %s", (unsigned)allowed[i], err);
+        config_free(&cfg);
+    }
+    unlink(link);
+}
+
+static void test_mode_inline_secret_koreai(void **state)
+{
+    struct fixture *fx = *state;
+    const char *client = "[k]\nprovider = koreai\nstream_id = s\naccount_id = a\nclient_id = c\n"
+                         "client_secret = " SECRET "\n";
+    const char *jwt = "[a]\nprovider = altur\napi_key_file = /k\n"
+                      "[k]\nprovider = koreai\nstream_id = s\naccount_id = a\njwt = " SECRET "\n";
+    struct config cfg;
+    char err[1024];
+
+    write_file_mode(fx->path, client, strlen(client), 0640);
+    assert_int_equal(config_load(fx->path, &cfg, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":6: [k] key 'client_secret': the file holds this credential"));
+    assert_non_null(strstr(err, "named by client_secret_file"));
+    write_file_mode(fx->path, jwt, strlen(jwt), 0604);
+    assert_int_equal(config_load(fx->path, &cfg, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":8: [k] key 'jwt': the file holds this credential itself"));
+    assert_non_null(strstr(err, "(mode 0604)"));
+    assert_non_null(strstr(err, "named by jwt_file"));
+    assert_null(strstr(err, SECRET));
+}
+
+/* Files without a credential in them may be read by others. */
+static void test_mode_no_inline_secret(void **state)
+{
+    struct fixture *fx = *state;
+    const char *text = "[a]\nprovider = altur\napi_key_file = ~/.secrets/altur\n"
+                       "[b]\nprovider = burki\napi_key_env = BURKI_KEY\n"
+                       "[t]\nprovider = truedy\napi_key_command = pass show truedy\n"
+                       "[k]\nprovider = koreai\nstream_id = s\naccount_id = a\njwt_file = /t\n";
+    struct config cfg;
+    char err[1024];
+
+    write_file_mode(fx->path, text, strlen(text), 0644);
+    if (config_load(fx->path, &cfg, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(cfg.n_accounts, 4);
+    config_free(&cfg);
+    /* a file that does not parse says so first */
+    text = "[a]\nprovider = altur\napi_key = k\nttl = soon\n";
+    write_file_mode(fx->path, text, strlen(text), 0644);
+    assert_int_equal(config_load(fx->path, &cfg, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":4: [a] key 'ttl': 'soon' is not a whole number"));
+}
+
+static void test_mode_writable_and_owner(void **state)
+{
+    struct fixture *fx = *state;
+    const char *text = "[a]\nprovider = altur\napi_key_file = /k\n";
+    const mode_t writable[] = {0664, 0646, 0622, 0660, 0606};
+    char what[512];
+
+    for (size_t i = 0; i < sizeof(writable) / sizeof(writable[0]); i++) {
+        struct config cfg;
+        char err[1024];
+
+        write_file_mode(fx->path, text, strlen(text), writable[i]);
+        snprintf(what, sizeof(what),
+                 "%s: group or others can change the file (mode %04o), and so make campaignfs run "
+                 "commands as you or send your credentials elsewhere; run chmod go-w %s",
+                 fx->path, (unsigned)writable[i], fx->path);
+        assert_int_equal(config_load(fx->path, &cfg, err, sizeof(err)), -1);
+        assert_string_equal(err, what);
+    }
+    if (geteuid() != 0)
+        return; /* only root can give a file away */
+    write_file_mode(fx->path, text, strlen(text), 0600);
+    assert_int_equal(chown(fx->path, 4242, 4242), 0);
+    load_fails(fx, text, 0, NULL, NULL,
+               "the file belongs to uid 4242, not to you (uid 0) or to root; whoever owns it could "
+               "make campaignfs run commands as you or send your credentials elsewhere; use a "
+               "file of your own");
+}
+
+/* ---- cacert ---- */
+
+static const char pem[] = "# corporate CA\n-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n"
+                          "-----END CERTIFICATE-----\n";
+
+static void test_cacert(void **state)
+{
+    struct fixture *fx = *state;
+    struct config cfg;
+    char ca[128], text[512], expected[256];
+    char *old_home;
+
+    snprintf(ca, sizeof(ca), "%s/ca.pem", fx->dir);
+    write_file_mode(ca, pem, strlen(pem), 0644);
+    snprintf(text, sizeof(text),
+             "[rel]\nprovider = altur\napi_key = k\ncacert = ca.pem\n"
+             "[abs]\nprovider = burki\napi_key = k\ncacert = %s\n"
+             "[home]\ncacert = ~/ca.pem\nprovider = truedy\napi_key = k\n"
+             "[none]\nprovider = truedy\napi_key = k\n",
+             ca);
+    old_home = env_swap("HOME", fx->dir);
+    load_ok(fx, text, &cfg);
+    assert_string_equal(cfg.accounts[0].cacert, ca);
+    assert_string_equal(cfg.accounts[1].cacert, ca);
+    assert_string_equal(cfg.accounts[2].cacert, ca);
+    assert_null(cfg.accounts[3].cacert);
+    config_free(&cfg);
+    env_restore("HOME", old_home);
+
+    load_fails(fx, "[a]\nprovider = altur\napi_key = k\ncacert = /nonexistent/ca.pem\n", 4, "a",
+               "cacert",
+               "cannot open '/nonexistent/ca.pem': No such file or directory; give the path of a "
+               "readable PEM file with the CA certificate(s) of the provider's server");
+    load_fails(fx, "[a]\nprovider = altur\napi_key = k\ncacert = missing.pem\n", 4, "a", "cacert",
+               "cannot open ");
+    load_fails(fx, "[a]\nprovider = altur\napi_key = k\ncacert = /\n", 4, "a", "cacert",
+               "'/' is not a regular file; give the path of a PEM file");
+    snprintf(expected, sizeof(expected), "%s/der.crt", fx->dir);
+    write_file_mode(expected, "\x30\x82\x01\x0a binary", 12, 0644);
+    load_fails(fx, "[a]\nprovider = altur\napi_key = k\ncacert = der.crt\n", 4, "a", "cacert",
+               "holds no PEM certificate (no '-----BEGIN CERTIFICATE-----' line); convert a DER "
+               "file with: openssl x509 -inform der -in FILE -out FILE.pem");
+    load_fails(fx, "[a]\nprovider = altur\napi_key = k\ncacert = /dev/null\n", 4, "a", "cacert",
+               "'/dev/null' is not a regular file");
+    if (geteuid() != 0) { /* root reads any file */
+        write_file_mode(ca, pem, strlen(pem), 0000);
+        load_fails(fx, "[a]\nprovider = altur\napi_key = k\ncacert = ca.pem\n", 4, "a", "cacert",
+                   "Permission denied");
+    }
+}
+
+/* A relative config path is made absolute, for paths relative to the file
+ * after the daemon's chdir("/"). */
+static void test_relative_config_path(void **state)
+{
+    struct fixture *fx = *state;
+    struct config cfg;
+    char err[1024], ca[128];
+    char *cwd = getcwd(NULL, 0);
+    const char *text = "[a]\nprovider = altur\napi_key = k\ncacert = ca.pem\n";
+
+    snprintf(ca, sizeof(ca), "%s/ca.pem", fx->dir);
+    write_file_mode(ca, pem, strlen(pem), 0644);
+    write_config(fx, text, strlen(text));
+    assert_non_null(cwd);
+    assert_int_equal(chdir(fx->dir), 0);
+    if (config_load("config", &cfg, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(chdir(cwd), 0);
+    assert_string_equal(cfg.path, fx->path);
+    assert_string_equal(cfg.accounts[0].cacert, ca);
+    config_free(&cfg);
+    free(cwd);
+}
+
+static void test_expand_path(void **state)
+{
+    (void)state;
+    char *old_home = env_swap("HOME", "/home/u");
+    const struct {
+        const char *value, *config, *expected;
+    } cases[] = {
+        {"/abs/key", "/etc/c/config", "/abs/key"},
+        {"~/k", "/etc/c/config", "/home/u/k"},
+        {"k", "/etc/c/config", "/etc/c/k"},
+        {"sub/k", "/etc/c/config", "/etc/c/sub/k"},
+        {"k", "config", "k"},
+        {"k", NULL, "k"},
+        {"~user/k", "/etc/c/config", "/etc/c/~user/k"},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *p = config_expand_path(cases[i].value, cases[i].config);
+
+        assert_non_null(p);
+        assert_string_equal(p, cases[i].expected);
+        free(p);
+    }
+    env_restore("HOME", old_home);
 }
 
 /* ---- default path ---- */
@@ -592,11 +981,9 @@ static void assert_default_path(const char *expected)
 static void test_default_path(void **state)
 {
     (void)state;
-    char *old_home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
-    char *old_xdg = getenv("XDG_CONFIG_HOME") ? strdup(getenv("XDG_CONFIG_HOME")) : NULL;
+    char *old_home = env_swap("HOME", "/home/u");
+    char *old_xdg = env_swap("XDG_CONFIG_HOME", "/xdg/conf");
 
-    setenv("HOME", "/home/u", 1);
-    setenv("XDG_CONFIG_HOME", "/xdg/conf", 1);
     assert_default_path("/xdg/conf/campaignfs/config");
     setenv("XDG_CONFIG_HOME", "", 1);
     assert_default_path("/home/u/.config/campaignfs/config");
@@ -606,16 +993,8 @@ static void test_default_path(void **state)
     setenv("XDG_CONFIG_HOME", "relative/conf", 1);
     assert_default_path("/home/u/.config/campaignfs/config");
 
-    if (old_home)
-        setenv("HOME", old_home, 1);
-    else
-        unsetenv("HOME");
-    if (old_xdg)
-        setenv("XDG_CONFIG_HOME", old_xdg, 1);
-    else
-        unsetenv("XDG_CONFIG_HOME");
-    free(old_home);
-    free(old_xdg);
+    env_restore("HOME", old_home);
+    env_restore("XDG_CONFIG_HOME", old_xdg);
 }
 
 #define FX_TEST(f) cmocka_unit_test_setup_teardown(f, setup_dir, teardown_dir)
@@ -638,6 +1017,17 @@ int main(void)
         FX_TEST(test_error_sections),
         FX_TEST(test_error_syntax_and_files),
         FX_TEST(test_error_never_quotes_secrets),
+        FX_TEST(test_error_shaped_like_secret),
+        FX_TEST(test_error_url_credentials),
+        FX_TEST(test_env_names),
+        cmocka_unit_test(test_quotable),
+        FX_TEST(test_mode_inline_secret),
+        FX_TEST(test_mode_inline_secret_koreai),
+        FX_TEST(test_mode_no_inline_secret),
+        FX_TEST(test_mode_writable_and_owner),
+        FX_TEST(test_cacert),
+        FX_TEST(test_relative_config_path),
+        cmocka_unit_test(test_expand_path),
         cmocka_unit_test(test_default_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
