@@ -4,27 +4,47 @@
  * credential itself: a literal, a file that only its owner can read, an
  * environment variable, or the standard output of a command run with
  * /bin/sh -c.  Every buffer that held a secret is zeroed before it is
- * freed, and no error message ever contains the secret (nor the command,
- * which may embed one).
+ * freed, and no error message ever contains the secret, the command (which
+ * may embed one) or the command's output; a path or variable name is quoted
+ * only when it does not have the shape of a credential
+ * (config_text_quotable()).
+ *
+ * An environment variable is scrubbed once read: its value is overwritten
+ * in place, in the process's original environment block that
+ * /proc/PID/environ shows, and the variable is unset, so that neither
+ * /proc nor a later child process sees it.  The value is remembered here
+ * for another account naming the same variable.
+ *
+ * A command runs in a process group of its own (given the terminal while it
+ * runs, when campaignfs has it, so that a password prompt on /dev/tty still
+ * works) and has a time limit, after which the whole group is stopped.
  */
 #include "secret.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SECRET_MAX_BYTES (64 * 1024)
+#define COMMAND_GRACE_MS 1000 /* between SIGTERM and SIGKILL of a command's group */
 
 extern char **environ;
+
+static long command_timeout_ms = SECRET_COMMAND_TIMEOUT_MS;
 
 /* Where the error message comes from and goes to. */
 struct secret_ctx {
@@ -74,13 +94,67 @@ static void secret_buf_wipe(struct secret_buf *b)
     b->len = 0;
 }
 
-/* Reads fd into b until EOF or SECRET_MAX_BYTES + 1 bytes.  Returns 0, or
- * -1 with errno set. */
-static int secret_buf_read_fd(struct secret_buf *b, int fd)
+/* Milliseconds until deadline (CLOCK_MONOTONIC), at most a day, 0 if past. */
+static long ms_left(const struct timespec *deadline)
+{
+    struct timespec now;
+    long long ms;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+         (deadline->tv_nsec - now.tv_nsec) / 1000000;
+    if (ms <= 0)
+        return 0;
+    return ms > 86400000 ? 86400000 : (long)ms;
+}
+
+static struct timespec deadline_in(long ms)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (ms % 1000) * 1000000;
+    if (t.tv_nsec >= 1000000000) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000;
+    }
+    return t;
+}
+
+/* Waits until fd is readable or the deadline (NULL: no wait needed, fd
+ * blocks).  Returns 0, 1 at the deadline, -1 with errno set. */
+static int fd_wait_readable(int fd, const struct timespec *deadline)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int n;
+
+    if (!deadline)
+        return 0;
+    do {
+        long left = ms_left(deadline);
+
+        if (left == 0)
+            return 1;
+        n = poll(&p, 1, (int)left);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -1;
+    return n == 0 ? 1 : 0;
+}
+
+/* Reads fd into b until EOF or SECRET_MAX_BYTES + 1 bytes, or until the
+ * deadline (NULL: none).  Returns 0, 1 at the deadline, or -1 with errno
+ * set. */
+static int secret_buf_read_fd(struct secret_buf *b, int fd, const struct timespec *deadline)
 {
     while (b->len <= SECRET_MAX_BYTES) {
-        ssize_t n = read(fd, b->data + b->len, SECRET_MAX_BYTES + 1 - b->len);
+        int ready = fd_wait_readable(fd, deadline);
+        ssize_t n;
 
+        if (ready != 0)
+            return ready;
+        n = read(fd, b->data + b->len, SECRET_MAX_BYTES + 1 - b->len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -92,8 +166,19 @@ static int secret_buf_read_fd(struct secret_buf *b, int fd)
     return 0;
 }
 
+/* Whether text[0..len) holds a control character (a line break inside a
+ * credential would end up as a header line of its own). */
+static bool has_control(const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+            return true;
+    return false;
+}
+
 /* Copies b without its surrounding white space into a new exact-size
- * string; wipes b.  NULL (and an error) when nothing is left. */
+ * string; wipes b.  NULL (and an error) when nothing is left or the rest is
+ * not one line of text. */
 static char *secret_buf_finish(const struct secret_ctx *ctx, struct secret_buf *b,
                                const char *origin)
 {
@@ -108,6 +193,11 @@ static char *secret_buf_finish(const struct secret_ctx *ctx, struct secret_buf *
         secret_fail(ctx, "%s is empty; it must hold the credential", origin);
     } else if (memchr(b->data + start, '\0', end - start)) {
         secret_fail(ctx, "%s contains a NUL byte; a credential must be text", origin);
+    } else if (has_control(b->data + start, end - start)) {
+        secret_fail(ctx,
+                    "%s has a line break or control character inside the credential; it must "
+                    "hold only the credential, on one line",
+                    origin);
     } else {
         out = strndup(b->data + start, end - start);
         if (!out)
@@ -136,29 +226,6 @@ static char *secret_from_text(const struct secret_ctx *ctx, const char *text, co
     memcpy(b.data, text, len);
     b.len = len;
     return secret_buf_finish(ctx, &b, origin);
-}
-
-/* The file path as given, "~/..." under $HOME, or relative to the config
- * file's directory (campaignfs runs from "/" once daemonized).  Malloc'd. */
-static char *secret_file_path(const char *value, const char *config_path)
-{
-    const char *home = getenv("HOME");
-    const char *slash;
-    char *out = NULL;
-
-    if (value[0] == '/' || !config_path)
-        return strdup(value);
-    if (strncmp(value, "~/", 2) == 0 && home && *home) {
-        if (asprintf(&out, "%s/%s", home, value + 2) < 0)
-            return NULL;
-        return out;
-    }
-    slash = strrchr(config_path, '/');
-    if (!slash)
-        return strdup(value);
-    if (asprintf(&out, "%.*s/%s", (int)(slash - config_path), config_path, value) < 0)
-        return NULL;
-    return out;
 }
 
 /* Checks the opened secret file: a regular file only its owner can read. */
@@ -197,7 +264,7 @@ static int secret_file_slurp(const struct secret_ctx *ctx, int fd, const char *p
         secret_fail(ctx, "out of memory");
         return -1;
     }
-    if (secret_buf_read_fd(b, fd) < 0) {
+    if (secret_buf_read_fd(b, fd, NULL) < 0) {
         secret_fail(ctx, "cannot read '%s': %s", path, strerror(errno));
         secret_buf_wipe(b);
         return -1;
@@ -210,6 +277,19 @@ static int secret_file_slurp(const struct secret_ctx *ctx, int fd, const char *p
     return 0;
 }
 
+/* The file cannot be opened: its path is shown unless it has the shape of
+ * a credential (then the credential was likely written instead of a path). */
+static void secret_open_fail(const struct secret_ctx *ctx, const char *path, int error)
+{
+    if (config_text_quotable(path))
+        secret_fail(ctx, "cannot open '%s': %s; check the path", path, strerror(error));
+    else
+        secret_fail(ctx,
+                    "cannot open the file it names: %s; check the path (not shown: it has the "
+                    "shape of a credential; the key takes the path of a file holding it)",
+                    strerror(error));
+}
+
 static char *secret_read_file(const struct secret_ctx *ctx, const char *path)
 {
     struct secret_buf b = {0};
@@ -219,7 +299,7 @@ static char *secret_read_file(const struct secret_ctx *ctx, const char *path)
     char *secret;
 
     if (fd < 0) {
-        secret_fail(ctx, "cannot open '%s': %s; check the path", path, strerror(errno));
+        secret_open_fail(ctx, path, errno);
         return NULL;
     }
     rc = secret_file_check(ctx, fd, path);
@@ -240,7 +320,7 @@ static char *secret_read_file(const struct secret_ctx *ctx, const char *path)
 
 static char *secret_from_file(const struct secret_ctx *ctx)
 {
-    char *path = secret_file_path(ctx->ref->value, ctx->config_path);
+    char *path = config_expand_path(ctx->ref->value, ctx->config_path);
     char *secret;
 
     if (!path) {
@@ -252,25 +332,130 @@ static char *secret_from_file(const struct secret_ctx *ctx)
     return secret;
 }
 
+/* ---- environment ---- */
+
+/* Credentials taken from the environment, by variable name, until
+ * secret_forget(); env_lock guards them and the scrubbing. */
+struct env_memo {
+    char *name;
+    char *value;
+};
+
+static pthread_mutex_t env_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct env_memo *env_memos;
+static size_t env_memo_count;
+
+static const char *env_memo_find(const char *name)
+{
+    for (size_t i = 0; i < env_memo_count; i++)
+        if (strcmp(env_memos[i].name, name) == 0)
+            return env_memos[i].value;
+    return NULL;
+}
+
+static int env_memo_add(const char *name, const char *value)
+{
+    struct env_memo *grown = realloc(env_memos, (env_memo_count + 1) * sizeof(*grown));
+    struct env_memo m = {strdup(name), strdup(value)};
+
+    if (grown)
+        env_memos = grown;
+    if (!grown || !m.name || !m.value) {
+        free(m.name);
+        secret_free(m.value);
+        return -1;
+    }
+    env_memos[env_memo_count++] = m;
+    return 0;
+}
+
+void secret_forget(void)
+{
+    pthread_mutex_lock(&env_lock);
+    for (size_t i = 0; i < env_memo_count; i++) {
+        free(env_memos[i].name);
+        secret_free(env_memos[i].value);
+    }
+    free(env_memos);
+    env_memos = NULL;
+    env_memo_count = 0;
+    pthread_mutex_unlock(&env_lock);
+}
+
+/* Overwrites the value of every "name=value" entry of the environment in
+ * place (the strings of the original block are the ones /proc/PID/environ
+ * shows), then unsets name. */
+static void env_scrub(const char *name)
+{
+    size_t n = strlen(name);
+
+    for (char **e = environ; e && *e; e++)
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+            explicit_bzero(*e + n + 1, strlen(*e + n + 1));
+    unsetenv(name);
+}
+
+/* Reads the variable into a new secret, scrubs it and remembers the value. */
+static char *env_take(const struct secret_ctx *ctx, const char *name, const char *origin)
+{
+    const char *value = getenv(name);
+    char *secret;
+
+    if (!value) {
+        secret_fail(ctx, "%s is not set; export it before mounting", origin);
+        return NULL;
+    }
+    secret = secret_from_text(ctx, value, origin);
+    env_scrub(name);
+    if (secret && env_memo_add(name, secret) < 0) {
+        secret_fail(ctx, "out of memory");
+        secret_free(secret);
+        secret = NULL;
+    }
+    return secret;
+}
+
 static char *secret_from_env(const struct secret_ctx *ctx)
 {
     const char *name = ctx->ref->value;
-    const char *value = getenv(name);
-    char origin[256];
+    const char *known;
+    char origin[300];
+    char *secret;
 
-    if (!value) {
-        secret_fail(ctx, "environment variable %s is not set; export it before mounting", name);
+    if (!*name || strchr(name, '=')) {
+        secret_fail(ctx, "the value is not the name of an environment variable");
         return NULL;
     }
-    snprintf(origin, sizeof(origin), "environment variable %s", name);
-    return secret_from_text(ctx, value, origin);
+    if (config_text_quotable(name))
+        snprintf(origin, sizeof(origin), "environment variable %s", name);
+    else
+        snprintf(origin, sizeof(origin),
+                 "the environment variable it names (not shown: the "
+                 "name has the shape of a credential)");
+    pthread_mutex_lock(&env_lock);
+    known = env_memo_find(name);
+    if (known) {
+        secret = strdup(known);
+        if (!secret)
+            secret_fail(ctx, "out of memory");
+    } else {
+        secret = env_take(ctx, name, origin);
+    }
+    pthread_mutex_unlock(&env_lock);
+    return secret;
 }
 
 /* ---- command ---- */
 
-/* Starts "/bin/sh -c command" with stdin from /dev/null and stdout into
- * out_fd (the write end of a pipe), default signal dispositions and an
- * empty signal mask.  Returns 0 or an errno value. */
+void secret_set_command_timeout(long ms)
+{
+    command_timeout_ms = ms > 0 ? ms : SECRET_COMMAND_TIMEOUT_MS;
+}
+
+/* Starts "/bin/sh -c command" in a process group of its own, with stdin
+ * from /dev/null and stdout into out_fd (the write end of a pipe), default
+ * signal dispositions and an empty signal mask.  Returns 0 or an errno
+ * value. */
 static int command_spawn(const char *command, int out_fd, pid_t *pid)
 {
     char *argv[] = {"sh", "-c", (char *)command, NULL};
@@ -287,15 +472,64 @@ static int command_spawn(const char *command, int out_fd, pid_t *pid)
     posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
     posix_spawnattr_setsigdefault(&attr, &all);
     posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
+                                        POSIX_SPAWN_SETPGROUP);
     rc = posix_spawn(pid, "/bin/sh", &fa, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     return rc;
 }
 
-/* Waits for pid; returns its wait status or -1. */
-static int command_wait(pid_t pid)
+/* The controlling terminal, open, when campaignfs's process group is in
+ * its foreground; else -1. */
+static int terminal_open_foreground(void)
+{
+    int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+
+    if (fd >= 0 && tcgetpgrp(fd) != getpgrp()) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* Puts process group pgrp in the terminal's foreground (SIGTTOU blocked:
+ * taking it back happens from the background). */
+static void terminal_set_foreground(int tty, pid_t pgrp)
+{
+    sigset_t ttou, old;
+
+    if (tty < 0)
+        return;
+    sigemptyset(&ttou);
+    sigaddset(&ttou, SIGTTOU);
+    pthread_sigmask(SIG_BLOCK, &ttou, &old);
+    (void)tcsetpgrp(tty, pgrp);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Waits, without reaping it, until pid has ended or the deadline has
+ * passed.  Returns 0 when it has ended (or cannot be waited for), 1 at the
+ * deadline. */
+static int command_wait_end(pid_t pid, const struct timespec *deadline)
+{
+    for (;;) {
+        siginfo_t info = {0};
+        int rc = waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT | WNOHANG);
+
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc < 0 || info.si_pid == pid)
+            return 0;
+        if (ms_left(deadline) == 0)
+            return 1;
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000000}, NULL);
+    }
+}
+
+/* Reaps pid; returns its wait status or -1. */
+static int command_reap(pid_t pid)
 {
     int status;
 
@@ -303,6 +537,20 @@ static int command_wait(pid_t pid)
         if (errno != EINTR)
             return -1;
     return status;
+}
+
+/* Ends the command's whole process group: SIGTERM, a grace period, SIGKILL
+ * (sent while the unreaped leader still holds the group's id), then reaps
+ * the leader. */
+static void command_stop(pid_t pid)
+{
+    struct timespec grace = deadline_in(COMMAND_GRACE_MS);
+
+    kill(-pid, SIGTERM);
+    kill(-pid, SIGCONT); /* a group stopped by SIGTTIN */
+    command_wait_end(pid, &grace);
+    kill(-pid, SIGKILL);
+    command_reap(pid);
 }
 
 /* Explains a failed wait status. */
@@ -318,13 +566,62 @@ static void command_status_fail(const struct secret_ctx *ctx, int status)
                     WEXITSTATUS(status));
 }
 
+/* How one run of the command went. */
+struct command_run {
+    int read_rc;    /* secret_buf_read_fd(): 0, 1 at the deadline, -1 */
+    int read_errno; /* with read_rc -1 */
+    bool timed_out; /* the read or the exit did not come in time */
+    int status;     /* wait status, -1 if none */
+};
+
+/* Reads the command's output until EOF or the deadline, then waits for
+ * its end; a command over time or over the size limit is stopped with its
+ * process group. */
+static void command_collect(pid_t pid, int out_fd, struct secret_buf *b, struct command_run *run)
+{
+    struct timespec deadline = deadline_in(command_timeout_ms);
+
+    run->read_rc = secret_buf_read_fd(b, out_fd, &deadline);
+    run->read_errno = errno;
+    run->timed_out = run->read_rc == 1;
+    if (run->read_rc == 0 && b->len <= SECRET_MAX_BYTES)
+        run->timed_out = command_wait_end(pid, &deadline) == 1;
+    if (run->read_rc != 0 || run->timed_out || b->len > SECRET_MAX_BYTES) {
+        command_stop(pid);
+        run->status = -1;
+        return;
+    }
+    run->status = command_reap(pid);
+}
+
+/* Writes the error of a run that did not give a credential; 0 if it did. */
+static int command_run_check(const struct secret_ctx *ctx, const struct command_run *run,
+                             const struct secret_buf *b)
+{
+    if (run->timed_out)
+        secret_fail(ctx,
+                    "the command did not finish within %g seconds and was stopped with its "
+                    "process group; make it print the credential without waiting for input (its "
+                    "standard input is /dev/null), or run it by hand to see why",
+                    (double)command_timeout_ms / 1000);
+    else if (run->read_rc < 0)
+        secret_fail(ctx, "cannot read the command's output: %s", strerror(run->read_errno));
+    else if (b->len > SECRET_MAX_BYTES)
+        secret_fail(ctx, "the command wrote more than 64 KiB; it should print only the credential");
+    else if (run->status != 0)
+        command_status_fail(ctx, run->status);
+    else
+        return 0;
+    return -1;
+}
+
 /* Runs the command and collects its stdout into b.  Returns 0 or -1 (with
  * the error written); b is wiped on error. */
 static int command_capture(const struct secret_ctx *ctx, struct secret_buf *b)
 {
-    int fds[2];
+    struct command_run run;
+    int fds[2], tty, rc;
     pid_t pid;
-    int rc, status, read_rc;
 
     if (pipe2(fds, O_CLOEXEC) < 0) {
         secret_fail(ctx, "cannot create a pipe: %s", strerror(errno));
@@ -337,16 +634,16 @@ static int command_capture(const struct secret_ctx *ctx, struct secret_buf *b)
         secret_fail(ctx, "cannot run /bin/sh: %s", strerror(rc));
         return -1;
     }
-    read_rc = secret_buf_read_fd(b, fds[0]);
-    close(fds[0]); /* a command still writing past the limit gets SIGPIPE */
-    status = command_wait(pid);
-    if (read_rc < 0)
-        secret_fail(ctx, "cannot read the command's output: %s", strerror(errno));
-    else if (b->len > SECRET_MAX_BYTES)
-        secret_fail(ctx, "the command wrote more than 64 KiB; it should print only the credential");
-    else if (status != 0)
-        command_status_fail(ctx, status);
-    else
+    tty = terminal_open_foreground();
+    terminal_set_foreground(tty, pid);
+    if (tty >= 0)
+        kill(-pid, SIGCONT); /* if it read the terminal before it had it */
+    command_collect(pid, fds[0], b, &run);
+    close(fds[0]);
+    terminal_set_foreground(tty, getpgrp());
+    if (tty >= 0)
+        close(tty);
+    if (command_run_check(ctx, &run, b) == 0)
         return 0;
     secret_buf_wipe(b);
     return -1;
