@@ -65,7 +65,7 @@ static void altur_throttled(const struct request *rq, struct reply *rp, double w
     (void)reset_at;
     (void)limit;
     altur_error(rq, rp, 429, "Request was throttled.");
-    rp->retry_after = (int)fmax(1, ceil(wait));
+    rp->retry_after = (int)ceil(fmax(0, wait)); /* the limiter's waits are > 0 */
 }
 
 /* ---- validation, DRF style: every bad field gets its messages ---- */
@@ -387,4 +387,7 @@ const struct api altur_api = {
     .error = altur_error,
     .authenticate = altur_authenticate,
     .throttled = altur_throttled,
+    .key_header = "Authorization",
+    .key_scheme = "api-key ",
+    .key_query = NULL,
 };

@@ -32,21 +32,31 @@ struct request {
     bool body_too_large; /* over the 1 MiB the server accepts: answered 413 */
     unsigned long seq;   /* the request's sequence number (faults, request ids) */
     bool overlap;        /* FAULT_OVERLAP: list pages start one record early */
+    bool overlap_served; /* and this page did (rq_page_start moved it) */
+};
+
+struct reply_header {
+    char *name, *value; /* malloc'd */
 };
 
 struct reply {
     int status;
     char *body; /* malloc'd */
     size_t len;
-    char *location;  /* malloc'd Location header, or NULL */
-    int retry_after; /* Retry-After seconds, or -1 for none */
+    char *location;     /* malloc'd Location header, or NULL */
+    int retry_after;    /* Retry-After seconds, or -1 for none */
+    double reset_at;    /* Unix time a 429 body names as its end (Truedy), or 0 */
+    char *content_type; /* malloc'd; NULL: application/json for a non-empty body; "": none */
+    struct reply_header *headers; /* malloc'd extra headers (overrides) */
+    size_t nheaders;
 };
 
 /* Whether s is one or more ASCII digits and nothing else. */
 bool is_digits(const char *s);
 
-/* Where a list page starts: offset, or one record earlier under FAULT_OVERLAP. */
-size_t rq_page_start(const struct request *rq, size_t offset);
+/* Where a list page starts: offset, or one record earlier under FAULT_OVERLAP
+ * (then noted in rq->overlap_served). */
+size_t rq_page_start(struct request *rq, size_t offset);
 
 /* Query parameter / header value, or NULL. */
 const char *rq_query(const struct request *rq, const char *name);
@@ -61,6 +71,8 @@ enum qint rq_query_int(const struct request *rq, const char *name, long min, lon
 /* Serializes obj (consumed) as the reply body. */
 void reply_json(struct reply *rp, int status, json_object *obj);
 void reply_free(struct reply *rp);
+/* Frees n headers and the array. */
+void reply_headers_free(struct reply_header *headers, size_t n);
 
 typedef void endpoint_fn(struct request *rq, struct reply *rp);
 
@@ -85,6 +97,10 @@ struct api {
      * reset_at = that moment as Unix time, limit = requests per window. */
     void (*throttled)(const struct request *rq, struct reply *rp, double wait, double reset_at,
                       long limit);
+    /* Where a request carries the credential the request log names (by a
+     * hash): this header, without this scheme prefix if it has one, else
+     * this query parameter (NULL: none). */
+    const char *key_header, *key_scheme, *key_query;
 };
 
 extern const struct api altur_api, burki_api, truedy_api, koreai_api;

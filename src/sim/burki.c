@@ -54,7 +54,7 @@ static void burki_throttled(const struct request *rq, struct reply *rp, double w
     (void)reset_at;
     (void)limit;
     burki_error(rq, rp, 429, "Rate limit exceeded");
-    rp->retry_after = (int)fmax(1, ceil(wait));
+    rp->retry_after = (int)ceil(fmax(0, wait)); /* the limiter's waits are > 0 */
 }
 
 /* FastAPI's 422 for a value that does not parse. */
@@ -290,4 +290,7 @@ const struct api burki_api = {
     .error = burki_error,
     .authenticate = burki_authenticate,
     .throttled = burki_throttled,
+    .key_header = "Authorization",
+    .key_scheme = "Bearer ",
+    .key_query = NULL,
 };

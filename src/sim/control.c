@@ -2,12 +2,14 @@
  * @file control.c
  * /_sim/ endpoints: advancing the world, request counters, the ground
  * truth dump (every record exactly as the API serves it), runtime faults,
- * and holding requests back.
+ * holding requests back, the request log and overrides.
  */
 #include "control.h"
 
 #include "sim.h"
 
+#include <microhttpd.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +103,7 @@ static void stats(struct request *rq, struct reply *rp)
     json_object *o = stats_json(&rq->sim->stats);
 
     jadd_int(o, "held", (long long)hold_count(&rq->sim->holds));
+    jadd_int(o, "hanging", (long long)override_hanging(&rq->sim->overrides));
     reply_json(rp, 200, o);
 }
 
@@ -113,18 +116,24 @@ static void reset_stats(struct request *rq, struct reply *rp)
     reply_json(rp, 200, o);
 }
 
-/* POST /_sim/faults?spec=5xx=1&after=3: from the API request after the next
- * `after` ones, faults follow spec ("" = none). */
+/* POST /_sim/faults?spec=5xx=1&after=3&retry_after=2: from the API request
+ * after the next `after` ones, faults follow spec ("" = none), and a 429
+ * fault asks to wait retry_after seconds (default --retry-after). */
 static void faults(struct request *rq, struct reply *rp)
 {
     const char *text = rq_query(rq, "spec");
     struct fault_spec spec;
     char err[256], msg[300];
     json_object *o;
-    long after;
+    long after, retry_after;
 
     if (rq_query_int(rq, "after", 0, 1000000000, 0, &after) > QINT_OK) {
         control_error(rp, 400, "after must be an integer >= 0");
+        return;
+    }
+    if (rq_query_int(rq, "retry_after", 0, SIM_RETRY_AFTER_MAX, rq->sim->opt.retry_after,
+                     &retry_after) > QINT_OK) {
+        control_error(rp, 400, "retry_after must be an integer from 0 to 86400 (seconds)");
         return;
     }
     if (fault_spec_parse(text ? text : "", &spec, err, sizeof(err)) < 0) {
@@ -132,10 +141,11 @@ static void faults(struct request *rq, struct reply *rp)
         control_error(rp, 400, msg);
         return;
     }
-    sim_set_faults(rq->sim, &spec, (unsigned long)after);
+    sim_set_faults(rq->sim, &spec, (unsigned long)after, (int)retry_after);
     o = json_object_new_object();
     jadd_str(o, "spec", text ? text : "");
     json_object_object_add(o, "after", json_object_new_int64(after));
+    jadd_int(o, "retry_after", retry_after);
     reply_json(rp, 200, o);
 }
 
@@ -177,14 +187,165 @@ static void release(struct request *rq, struct reply *rp)
     reply_json(rp, 200, o);
 }
 
+/* GET /_sim/requests?since=SEQ&limit=N: the request log from entry SEQ on. */
+static void requests(struct request *rq, struct reply *rp)
+{
+    long since, limit;
+
+    if (rq_query_int(rq, "since", 0, LONG_MAX, 0, &since) > QINT_OK) {
+        control_error(rp, 400, "since must be an integer >= 0 (a \"next\" of an earlier answer)");
+        return;
+    }
+    if (rq_query_int(rq, "limit", 1, LONG_MAX, LONG_MAX, &limit) > QINT_OK) {
+        control_error(rp, 400, "limit must be an integer >= 1");
+        return;
+    }
+    reply_json(rp, 200, reqlog_json(&rq->sim->log, (unsigned long long)since, (size_t)limit));
+}
+
+/* ---- overrides: parameters from the query, a form body or a JSON body ---- */
+
+struct params {
+    struct param *v;
+    size_t n, cap;
+    char *form;        /* the decoded copy of a form body */
+    json_object *json; /* a JSON body */
+    bool nomem;
+};
+
+static void params_add(struct params *ps, const char *name, const char *value)
+{
+    if (ps->n == ps->cap) {
+        size_t cap = ps->cap ? ps->cap * 2 : 16;
+        struct param *v = realloc(ps->v, cap * sizeof(*v));
+        if (!v) {
+            ps->nomem = true;
+            return;
+        }
+        ps->v = v;
+        ps->cap = cap;
+    }
+    ps->v[ps->n].name = name;
+    ps->v[ps->n++].value = value ? value : "";
+}
+
+static enum MHD_Result query_param(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    params_add(cls, key, value);
+    return MHD_YES;
+}
+
+/* name=value&... with + for space and %XX, decoded in a copy. */
+static void form_params(struct params *ps, const char *body)
+{
+    char *save = NULL;
+
+    ps->form = strdup(body);
+    if (!ps->form) {
+        ps->nomem = true;
+        return;
+    }
+    for (char *pair = strtok_r(ps->form, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(pair, '=');
+        if (eq)
+            *eq++ = '\0';
+        for (char *c = pair; *c; c++)
+            *c = *c == '+' ? ' ' : *c;
+        for (char *c = eq; c && *c; c++)
+            *c = *c == '+' ? ' ' : *c;
+        MHD_http_unescape(pair);
+        if (eq)
+            MHD_http_unescape(eq);
+        params_add(ps, pair, eq);
+    }
+}
+
+/* {"name": value or [values]}; 0, or -1 if it is no such object. */
+static int json_params(struct params *ps, const char *body)
+{
+    ps->json = json_tokener_parse(body);
+    if (!json_object_is_type(ps->json, json_type_object))
+        return -1;
+    json_object_object_foreach(ps->json, key, val)
+    {
+        if (!json_object_is_type(val, json_type_array)) {
+            params_add(ps, key, json_object_get_string(val));
+            continue;
+        }
+        for (size_t i = 0; i < json_object_array_length(val); i++)
+            params_add(ps, key, json_object_get_string(json_object_array_get_idx(val, i)));
+    }
+    return 0;
+}
+
+static void params_free(struct params *ps)
+{
+    free(ps->v);
+    free(ps->form);
+    json_object_put(ps->json);
+}
+
+static bool is_json_body(const struct request *rq)
+{
+    const char *type = rq_header(rq, "Content-Type");
+
+    return type ? strncmp(type, "application/json", 16) == 0 : rq->body[0] == '{';
+}
+
+/* POST /_sim/override?match=TEXT&...: a rule answering matching requests. */
+static void override(struct request *rq, struct reply *rp)
+{
+    struct params ps = {0};
+    char err[300];
+    json_object *rule = NULL;
+
+    MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, query_param, &ps);
+    if (rq->body_len && is_json_body(rq)) {
+        if (json_params(&ps, rq->body) < 0) {
+            control_error(rp, 400, "a JSON body must be an object of parameters");
+            params_free(&ps);
+            return;
+        }
+    } else if (rq->body_len) {
+        form_params(&ps, rq->body);
+    }
+    if (ps.nomem)
+        snprintf(err, sizeof(err), "out of memory");
+    else
+        rule = override_add(&rq->sim->overrides, ps.v, ps.n, err, sizeof(err));
+    params_free(&ps);
+    if (!rule) {
+        control_error(rp, 400, err);
+        return;
+    }
+    reply_json(rp, 200, rule);
+}
+
+/* POST /_sim/override/clear[?match=TEXT]: the rules go; hung requests end. */
+static void override_clear_all(struct request *rq, struct reply *rp)
+{
+    json_object *o = json_object_new_object();
+
+    jadd_int(o, "cleared", (long long)override_clear(&rq->sim->overrides, rq_query(rq, "match")));
+    reply_json(rp, 200, o);
+}
+
 static const struct {
     const char *method, *path;
     void (*fn)(struct request *, struct reply *);
 } routes[] = {
-    {"POST", "/_sim/advance", advance},         {"GET", "/_sim/stats", stats},
-    {"POST", "/_sim/reset-stats", reset_stats}, {"GET", "/_sim/dump", dump},
-    {"POST", "/_sim/faults", faults},           {"POST", "/_sim/hold", hold},
+    {"POST", "/_sim/advance", advance},
+    {"GET", "/_sim/stats", stats},
+    {"POST", "/_sim/reset-stats", reset_stats},
+    {"GET", "/_sim/dump", dump},
+    {"POST", "/_sim/faults", faults},
+    {"POST", "/_sim/hold", hold},
     {"POST", "/_sim/release", release},
+    {"GET", "/_sim/requests", requests},
+    {"POST", "/_sim/override", override},
+    {"POST", "/_sim/override/clear", override_clear_all},
 };
 
 void control_handle(struct request *rq, struct reply *rp)

@@ -16,24 +16,30 @@ struct hold_waiter {
     bool released;
 };
 
-int holds_init(struct holds *h)
+int hold_cond_init(pthread_cond_t *cond)
 {
     pthread_condattr_t attr;
+    int rc;
 
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    rc = pthread_cond_init(cond, &attr);
+    pthread_condattr_destroy(&attr);
+    return rc == 0 ? 0 : -1;
+}
+
+int holds_init(struct holds *h)
+{
     h->rules = NULL;
     h->held = 0;
     h->stopping = false;
     atomic_store(&h->nrules, 0);
     if (pthread_mutex_init(&h->lock, NULL) != 0)
         return -1;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    if (pthread_cond_init(&h->cond, &attr) != 0) {
-        pthread_condattr_destroy(&attr);
+    if (hold_cond_init(&h->cond) < 0) {
         pthread_mutex_destroy(&h->lock);
         return -1;
     }
-    pthread_condattr_destroy(&attr);
     return 0;
 }
 
@@ -90,7 +96,7 @@ static struct hold_rule *rule_for(struct holds *h, const char *text)
     return NULL;
 }
 
-static struct timespec deadline_after(long ms)
+struct timespec hold_deadline(long ms)
 {
     struct timespec t;
 
@@ -118,7 +124,7 @@ bool hold_wait(struct holds *h, const char *text)
 {
     struct hold_waiter w = {NULL, false};
     struct hold_rule *r;
-    struct timespec until = deadline_after(HOLD_MAX_MS);
+    struct timespec until = hold_deadline(HOLD_MAX_MS);
 
     pthread_mutex_lock(&h->lock);
     r = h->stopping ? NULL : rule_for(h, text);
@@ -185,7 +191,7 @@ void hold_sleep_ms(struct holds *h, long ms)
 
     if (ms <= 0)
         return;
-    until = deadline_after(ms);
+    until = hold_deadline(ms);
     pthread_mutex_lock(&h->lock);
     while (!h->stopping) {
         if (pthread_cond_timedwait(&h->cond, &h->lock, &until) == ETIMEDOUT)

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <time.h>
 
 /* The longest a request is held: then it is answered anyway. */
 #define HOLD_MAX_MS (120 * 1000L)
@@ -51,6 +52,11 @@ bool hold_wait(struct holds *h, const char *text);
 unsigned long hold_release(struct holds *h, const char *match);
 /* Requests held now. */
 unsigned long hold_count(struct holds *h);
+
+/* A condition variable on CLOCK_MONOTONIC (for hold_deadline()).  0 or -1. */
+int hold_cond_init(pthread_cond_t *cond);
+/* The CLOCK_MONOTONIC time ms milliseconds from now, for a timed wait. */
+struct timespec hold_deadline(long ms);
 
 /* Sleeps ms milliseconds, or less if the simulator stops meanwhile. */
 void hold_sleep_ms(struct holds *h, long ms);

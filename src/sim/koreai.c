@@ -302,4 +302,7 @@ const struct api koreai_api = {
     .error = koreai_error,
     .authenticate = koreai_authenticate,
     .throttled = koreai_throttled,
+    .key_header = "accountId",
+    .key_scheme = NULL,
+    .key_query = "accountId",
 };

@@ -1,9 +1,11 @@
 /**
  * @file main.c
- * campaignfs-sim's command line and lifecycle: parse the options, build
- * the world and listen (server.c), write the port file and the config,
- * then serve until SIGINT/SIGTERM and free everything.
+ * campaignfs-sim's command line and lifecycle: parse the options (and
+ * read the TLS files), build the world and listen (server.c), write the
+ * port file and the config, then serve until SIGINT/SIGTERM and free
+ * everything.
  */
+#include "control.h"
 #include "output.h"
 #include "sim.h"
 
@@ -12,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <microhttpd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +45,12 @@ static const char usage_text[] =
     "                         5xx=0.2,429=0.1,reset=0.05,truncate=0.05,malformed=0.02,slow=0.05\n"
     "                         (also overlap: a list page starts one record early)\n"
     "  --slow-ms N            delay of a 'slow' fault (default 2000)\n"
+    "  --retry-after N        Retry-After seconds of a '429' fault, 0 to 86400\n"
+    "                         (default 1; Truedy: its reset_at is N seconds ahead)\n"
+    "  --request-log N        keep the last N API requests for GET /_sim/requests\n"
+    "                         (default 100000, 0 = none)\n"
+    "  --tls-cert FILE        serve HTTPS with this PEM certificate (chain) ...\n"
+    "  --tls-key FILE         ... and this PEM private key (both or neither)\n"
     "  -v, --verbose          log every request to stderr\n"
     "  -h, --help             show this help and exit\n"
     "  -V, --version          show the version and exit\n"
@@ -50,8 +59,12 @@ static const char usage_text[] =
     "pages of contacts at the largest page size.  Control endpoints (no auth, never\n"
     "faulted or counted): POST /_sim/advance?n=K, GET /_sim/stats,\n"
     "POST /_sim/reset-stats, GET /_sim/dump?provider=P,\n"
-    "POST /_sim/faults?spec=SPEC&after=N, POST /_sim/hold?match=TEXT&count=K,\n"
-    "POST /_sim/release?match=TEXT.  See campaignfs-sim(1).\n";
+    "POST /_sim/faults?spec=SPEC&after=N&retry_after=S,\n"
+    "POST /_sim/hold?match=TEXT&count=K, POST /_sim/release?match=TEXT,\n"
+    "GET /_sim/requests?since=SEQ&limit=N,\n"
+    "POST /_sim/override?match=TEXT&count=K&status=N&body_file=PATH&body=TEXT&\n"
+    "  content_type=T&encoding=E&header=Name:Value&hang=1&redirect=URL,\n"
+    "POST /_sim/override/clear?match=TEXT.  See campaignfs-sim(1).\n";
 
 enum opt_id {
     OPT_LISTEN = 256,
@@ -66,6 +79,10 @@ enum opt_id {
     OPT_RATE,
     OPT_FAULTS,
     OPT_SLOW,
+    OPT_RETRY_AFTER,
+    OPT_REQUEST_LOG,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
 };
 
 static const struct option long_opts[] = {
@@ -81,6 +98,10 @@ static const struct option long_opts[] = {
     {"rate-limit", required_argument, NULL, OPT_RATE},
     {"faults", required_argument, NULL, OPT_FAULTS},
     {"slow-ms", required_argument, NULL, OPT_SLOW},
+    {"retry-after", required_argument, NULL, OPT_RETRY_AFTER},
+    {"request-log", required_argument, NULL, OPT_REQUEST_LOG},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -163,6 +184,8 @@ static void defaults(struct sim_options *o)
     o->data.contacts = 25;
     o->data.calls = 10;
     o->slow_ms = 2000;
+    o->retry_after = 1;
+    o->request_log = REQLOG_DEFAULT;
     limiter_defaults(o->rate);
 }
 
@@ -201,6 +224,18 @@ static void parse_value(struct sim_options *o, int id, const char *arg)
         break;
     case OPT_SLOW:
         o->slow_ms = (long)number("slow-ms", arg, 600000);
+        break;
+    case OPT_RETRY_AFTER:
+        o->retry_after = (int)number("retry-after", arg, SIM_RETRY_AFTER_MAX);
+        break;
+    case OPT_REQUEST_LOG:
+        o->request_log = (size_t)number("request-log", arg, 10000000);
+        break;
+    case OPT_TLS_CERT:
+        o->tls_cert = arg;
+        break;
+    case OPT_TLS_KEY:
+        o->tls_key = arg;
         break;
     case OPT_RATE:
         if (limiter_parse_override(arg, o->rate, err, sizeof(err)) < 0)
@@ -242,6 +277,48 @@ static void parse_args(int argc, char **argv, struct sim_options *o)
         fprintf(stderr, "campaignfs-sim: unexpected argument '%s'\n", argv[optind]);
         exit(EXIT_USAGE);
     }
+    if (!o->tls_cert != !o->tls_key)
+        bad_option(o->tls_cert ? "tls-key" : "tls-cert",
+                   "HTTPS needs both --tls-cert and --tls-key");
+}
+
+/* A whole PEM file as a string; exits 2 naming the option if unreadable. */
+static char *read_pem(const char *opt, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL, msg[400];
+    size_t len = 0;
+    long size = -1;
+
+    if (f && fseek(f, 0, SEEK_END) == 0)
+        size = ftell(f);
+    if (size >= 0 && size <= (1L << 20) && fseek(f, 0, SEEK_SET) == 0)
+        text = calloc(1, (size_t)size + 1);
+    if (text)
+        len = fread(text, 1, (size_t)size, f);
+    if (!text || len != (size_t)size || size == 0 || memchr(text, '\0', len)) {
+        snprintf(msg, sizeof(msg), "cannot read '%.200s' (%s)", path,
+                 !f                  ? strerror(errno)
+                 : size > (1L << 20) ? "over 1 MiB"
+                                     : "empty or unreadable");
+        bad_option(opt, msg);
+    }
+    fclose(f);
+    return text;
+}
+
+/* Reads --tls-cert/--tls-key; exits 1 if this libmicrohttpd has no TLS. */
+static void load_tls(struct sim_options *o)
+{
+    if (!o->tls_cert)
+        return;
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        fprintf(stderr, "campaignfs-sim: --tls-cert: this libmicrohttpd was built without TLS "
+                        "(install a libmicrohttpd with GnuTLS, as Debian's)\n");
+        exit(1);
+    }
+    o->tls_cert_pem = read_pem("tls-cert", o->tls_cert);
+    o->tls_key_pem = read_pem("tls-key", o->tls_key);
 }
 
 static int write_outputs(const struct sim *s)
@@ -277,6 +354,7 @@ int main(int argc, char **argv)
     int sig = 0, rc = 0;
 
     parse_args(argc, argv, &sim.opt);
+    load_tls(&sim.opt);
     log_init("campaignfs-sim", sim.opt.verbose ? LOG_LVL_DEBUG : LOG_LVL_WARN, false);
     /* Block the stop signals in every thread; main waits for them. */
     sigemptyset(&stop);
@@ -284,16 +362,21 @@ int main(int argc, char **argv)
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (sim_start(&sim) < 0)
+    if (sim_start(&sim) < 0) {
+        free(sim.opt.tls_cert_pem);
+        free(sim.opt.tls_key_pem);
         return 1;
+    }
     if (write_outputs(&sim) < 0) {
         rc = 1;
     } else {
         output_authority(&sim, at, sizeof(at));
-        printf("campaignfs-sim: listening on http://%s\n", at);
+        printf("campaignfs-sim: listening on %s://%s\n", sim.opt.tls_cert ? "https" : "http", at);
         fflush(stdout);
         sigwait(&stop, &sig);
     }
     sim_stop(&sim);
+    free(sim.opt.tls_cert_pem);
+    free(sim.opt.tls_key_pem);
     return rc;
 }

@@ -29,23 +29,24 @@ char *output_config(const struct sim *s)
 {
     const struct creds *c = &s->creds;
     char at[200], rate[SIM_NPROV][32], *text = NULL;
+    const char *scheme = s->opt.tls_cert ? "https" : "http";
 
     output_authority(s, at, sizeof(at));
     for (int p = 0; p < SIM_NPROV; p++)
         rate_format(s->opt.rate[p], rate[p], sizeof(rate[p]));
     if (asprintf(&text,
                  "# campaignfs configuration for campaignfs-sim on %s (seed %llu)\n"
-                 "[altur]\nprovider = altur\nurl = http://%s/api/v1.0\napi_key = %s\n"
+                 "[altur]\nprovider = altur\nurl = %s://%s/api/v1.0\napi_key = %s\n"
                  "rate_limit = %s\n\n"
-                 "[burki]\nprovider = burki\nurl = http://%s\napi_key = %s\nrate_limit = %s\n\n"
-                 "[truedy]\nprovider = truedy\nurl = http://%s/api/public/v1\napi_key = %s\n"
+                 "[burki]\nprovider = burki\nurl = %s://%s\napi_key = %s\nrate_limit = %s\n\n"
+                 "[truedy]\nprovider = truedy\nurl = %s://%s/api/public/v1\napi_key = %s\n"
                  "rate_limit = %s\n\n"
-                 "[koreai]\nprovider = koreai\nurl = http://%s\nstream_id = %s\n"
+                 "[koreai]\nprovider = koreai\nurl = %s://%s\nstream_id = %s\n"
                  "account_id = %s\nclient_id = %s\nclient_secret = %s\nrate_limit = %s\n",
-                 at, (unsigned long long)s->opt.data.seed, at, c->altur_key, rate[SIM_ALTUR], at,
-                 c->burki_key, rate[SIM_BURKI], at, c->truedy_key, rate[SIM_TRUEDY], at,
-                 c->koreai_stream, c->koreai_account, c->koreai_client_id, c->koreai_secret,
-                 rate[SIM_KOREAI]) < 0)
+                 at, (unsigned long long)s->opt.data.seed, scheme, at, c->altur_key,
+                 rate[SIM_ALTUR], scheme, at, c->burki_key, rate[SIM_BURKI], scheme, at,
+                 c->truedy_key, rate[SIM_TRUEDY], scheme, at, c->koreai_stream, c->koreai_account,
+                 c->koreai_client_id, c->koreai_secret, rate[SIM_KOREAI]) < 0)
         return NULL;
     return text;
 }

@@ -38,9 +38,12 @@ static bool all_digits(const char *s)
     return is_digits(*s == '-' || *s == '+' ? s + 1 : s);
 }
 
-size_t rq_page_start(const struct request *rq, size_t offset)
+size_t rq_page_start(struct request *rq, size_t offset)
 {
-    return rq->overlap && offset > 0 ? offset - 1 : offset;
+    if (!rq->overlap || offset == 0)
+        return offset;
+    rq->overlap_served = true;
+    return offset - 1;
 }
 
 enum qint rq_query_int(const struct request *rq, const char *name, long min, long max, long def,
@@ -77,12 +80,26 @@ void reply_json(struct reply *rp, int status, json_object *obj)
     json_object_put(obj);
 }
 
+void reply_headers_free(struct reply_header *headers, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(headers[i].name);
+        free(headers[i].value);
+    }
+    free(headers);
+}
+
 void reply_free(struct reply *rp)
 {
+    reply_headers_free(rp->headers, rp->nheaders);
     free(rp->body);
     free(rp->location);
+    free(rp->content_type);
+    rp->headers = NULL;
+    rp->nheaders = 0;
     rp->body = NULL;
     rp->location = NULL;
+    rp->content_type = NULL;
 }
 
 struct world *rq_world(const struct request *rq)

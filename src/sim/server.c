@@ -1,12 +1,15 @@
 /**
  * @file server.c
- * The HTTP side: one libmicrohttpd daemon, a thread per connection (so a
- * slow answer never stalls the others).  Each API request is routed to its
- * provider by path prefix and to an endpoint by pattern (from then on it
- * counts as in flight), may be held by a /_sim/hold rule, gets a sequence
- * number, may be given a fault, is authenticated and rate limited, is
- * answered by its handler under the world's read lock, waits the
- * configured latency, and is counted.  /_sim/ goes to control.c untouched.
+ * The HTTP side: one libmicrohttpd daemon (HTTPS with --tls-cert), a
+ * thread per connection (so a slow answer never stalls the others).  Each
+ * API request is routed to its provider by path prefix and to an endpoint
+ * by pattern, is entered in the request log (from then on it counts as in
+ * flight), may be held by a /_sim/hold rule, gets a sequence number, may
+ * be answered or hung by a /_sim/override rule, else may be given a fault,
+ * is authenticated and rate limited, is answered by its handler under the
+ * world's read lock, waits the configured latency, and is counted (with
+ * the fault, override or redirect it was actually served) and logged just
+ * before its answer is queued.  /_sim/ goes to control.c untouched.
  */
 #include "sim.h"
 
@@ -18,6 +21,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,15 +37,22 @@ struct conn_ctx {
     size_t len, cap;
     bool too_big;
     bool started; /* the access handler has seen the request */
+    double t_ms;  /* when it arrived (CLOCK_MONOTONIC ms) */
 };
 
-/* What the dispatcher learned about a request, for counting and faults. */
+/* What the dispatcher learned about a request, for counting, faults and
+ * the request log. */
 struct routing {
     int prov;     /* -1: under no provider's prefix */
     int endpoint; /* -1: no endpoint matched */
     bool wrong_method;
-    enum fault fault;
-    bool held; /* by a /_sim/hold rule */
+    enum fault fault;          /* the fault drawn for it */
+    int retry_after;           /* of a 429 fault */
+    enum fault served;         /* the fault it was actually served */
+    bool held;                 /* by a /_sim/hold rule */
+    bool override;             /* answered or hung by a /_sim/override rule */
+    struct override *hang;     /* the rule that hangs it */
+    unsigned long long logged; /* its number in the request log */
 };
 
 static double wall_now(void)
@@ -106,27 +117,28 @@ static int find_endpoint(const struct api *api, struct request *rq, bool *wrong_
 /* ---- answering ---- */
 
 static void answer_fault(struct sim *s, const struct api *api, struct request *rq, struct reply *rp,
-                         enum fault f)
+                         const struct routing *rt)
 {
-    if (f == FAULT_5XX) {
+    if (rt->fault == FAULT_5XX) {
         bool unavailable = fault_detail(s->opt.data.seed, rq->seq) & 1;
         api->error(rq, rp, unavailable ? 503 : 500,
                    unavailable ? "Service temporarily unavailable" : "Internal server error");
         return;
     }
-    api->throttled(rq, rp, 1.0, wall_now() + 1.0,
+    api->throttled(rq, rp, rt->retry_after, wall_now() + rt->retry_after,
                    s->limiter.truedy.limit ? s->limiter.truedy.limit : 100);
 }
 
 static void answer_api(struct sim *s, const struct api *api, struct request *rq, struct reply *rp,
-                       const struct routing *rt)
+                       struct routing *rt)
 {
     const struct endpoint *ep;
     double wait = 0, reset_at = 0;
     long limit = 0;
 
     if (rt->fault == FAULT_5XX || rt->fault == FAULT_429) {
-        answer_fault(s, api, rq, rp, rt->fault);
+        answer_fault(s, api, rq, rp, rt);
+        rt->served = rt->fault;
         return;
     }
     if (rt->endpoint < 0) {
@@ -148,6 +160,8 @@ static void answer_api(struct sim *s, const struct api *api, struct request *rq,
     pthread_rwlock_rdlock(&s->world.lock);
     ep->fn(rq, rp);
     pthread_rwlock_unlock(&s->world.lock);
+    if (rq->overlap_served)
+        rt->served = FAULT_OVERLAP;
 }
 
 static void answer_unrouted(struct reply *rp)
@@ -170,15 +184,20 @@ static void route(struct request *rq, struct routing *rt)
     rt->endpoint = find_endpoint(sim_apis[rt->prov], rq, &rt->wrong_method);
 }
 
-/* Numbers a routed request, decides its fault and answers it. */
+/* Numbers a routed request, lets an override answer it or decides its
+ * fault, and answers it. */
 static void dispatch(struct sim *s, struct request *rq, struct reply *rp, struct routing *rt)
 {
     rq->seq = atomic_fetch_add(&s->seq, 1);
+    if (override_take(&s->overrides, rq->target, s->port, rp, &rt->hang) != OVERRIDE_NONE) {
+        rt->override = true;
+        return;
+    }
     if (rt->prov < 0) {
         answer_unrouted(rp);
         return;
     }
-    rt->fault = sim_fault(s, rq->seq);
+    rt->fault = sim_fault(s, rq->seq, &rt->retry_after);
     rq->overlap = rt->fault == FAULT_OVERLAP;
     answer_api(s, sim_apis[rt->prov], rq, rp, rt);
 }
@@ -200,13 +219,76 @@ static bool hold_request(struct sim *s, const struct request *rq)
 
 static void serve_api(struct sim *s, struct request *rq, struct reply *rp, struct routing *rt)
 {
-    route(rq, rt);
-    if (rt->prov >= 0)
-        stats_enter(&s->stats, rt->prov);
     rt->held = hold_request(s, rq);
     dispatch(s, rq, rp, rt);
+    if (rt->hang)
+        return;
     hold_sleep_ms(&s->holds, s->opt.latency_ms + (rt->fault == FAULT_SLOW ? s->opt.slow_ms : 0));
+    if (rt->fault == FAULT_SLOW)
+        rt->served = FAULT_SLOW;
+}
+
+/* ---- the request log and the counters ---- */
+
+/* The log's name of the credential rq presents, "" if none. */
+static void credential_key(const struct request *rq, int prov, char out[9])
+{
+    const struct api *api = prov >= 0 ? sim_apis[prov] : NULL;
+    const char *v = api && api->key_header ? rq_header(rq, api->key_header) : NULL;
+    size_t n = api && api->key_scheme ? strlen(api->key_scheme) : 0;
+
+    if (v && n && strncasecmp(v, api->key_scheme, n) == 0)
+        v += n;
+    if (!v && api && api->key_query)
+        v = rq_query(rq, api->key_query);
+    out[0] = '\0';
+    if (v && *v)
+        reqlog_key(v, out);
+}
+
+static void log_begin(struct sim *s, const struct request *rq, struct routing *rt, double t_ms)
+{
+    char key[9] = "";
+    struct reqlog_start st = {
+        .t_ms = t_ms, .prov = rt->prov, .method = rq->method, .target = rq->target, .key = key};
+
+    if (s->log.size)
+        credential_key(rq, rt->prov, key);
+    rt->logged = reqlog_begin(&s->log, &st);
+}
+
+/* Retry-After as sent: the simulator's own, or an override's header. */
+static int retry_after_sent(const struct reply *rp)
+{
+    for (size_t i = 0; rp->retry_after < 0 && i < rp->nheaders; i++) {
+        if (!strcasecmp(rp->headers[i].name, "Retry-After") && is_digits(rp->headers[i].value))
+            return atoi(rp->headers[i].value);
+    }
+    return rp->retry_after;
+}
+
+/* Counts and logs an API request's answer (status 0: none) just before it
+ * is queued, so that whoever sees the answer sees the counts. */
+static void finish_api(struct sim *s, const struct reply *rp, const struct routing *rt, int status)
+{
+    double done = reqlog_now_ms();
+    struct reqlog_end end = {.status = status,
+                             .fault = rt->served,
+                             .override = rt->override,
+                             .retry_after = status ? retry_after_sent(rp) : -1,
+                             .reset_at = status ? rp->reset_at : 0};
+
+    if (end.retry_after >= 0)
+        end.not_before_ms = done + end.retry_after * 1e3;
+    else if (end.reset_at > 0)
+        end.not_before_ms = done + fmax(0, end.reset_at - wall_now()) * 1e3;
     stats_count(&s->stats, rt->prov, rt->endpoint);
+    stats_served(&s->stats, rt->prov, rt->served);
+    if (rt->override)
+        stats_served(&s->stats, rt->prov, SERVED_OVERRIDE);
+    if (status >= 300 && status < 400)
+        stats_served(&s->stats, rt->prov, SERVED_REDIRECT);
+    reqlog_finish(&s->log, rt->logged, done, &end);
 }
 
 /* ---- responses, with the body-level faults ---- */
@@ -266,37 +348,51 @@ static void make_malformed(struct reply *rp)
     rp->len = (size_t)n;
 }
 
-static struct MHD_Response *build_response(struct sim *s, struct request *rq, struct reply *rp,
-                                           enum fault f)
+/* The response with fault f applied to the body (noted in rt->served). */
+static struct MHD_Response *build_body(struct sim *s, struct request *rq, struct reply *rp,
+                                       enum fault f, struct routing *rt)
 {
+    struct MHD_Response *r;
+
     if (!rp->body) {
         rp->status = 500;
         rp->body = strdup("{}");
         rp->len = 2;
     }
-    if (f == FAULT_RESET)
+    if (f == FAULT_RESET) {
+        rt->served = FAULT_RESET;
         return reset_response(rp);
-    if (f == FAULT_TRUNCATE && rp->len > 1)
+    }
+    if (f == FAULT_TRUNCATE && rp->len > 1) {
         rp->len = 1 + (size_t)(fault_detail(s->opt.data.seed, rq->seq) % (rp->len - 1));
-    if (f == FAULT_MALFORMED && rp->len > 0)
+        rt->served = FAULT_TRUNCATE;
+    }
+    if (f == FAULT_MALFORMED && rp->len > 0) {
         make_malformed(rp);
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer_with_free_callback(rp->len, rp->body, free);
+        rt->served = FAULT_MALFORMED;
+    }
+    r = MHD_create_response_from_buffer_with_free_callback(rp->len, rp->body, free);
     if (r)
         rp->body = NULL;
     return r;
 }
 
-static enum MHD_Result send_reply(struct sim *s, struct request *rq, struct reply *rp, enum fault f)
+static bool has_extra_header(const struct reply *rp, const char *name)
 {
-    size_t len = rp->len;
-    struct MHD_Response *r = build_response(s, rq, rp, f);
-    char num[24];
-    enum MHD_Result ret;
+    for (size_t i = 0; i < rp->nheaders; i++) {
+        if (!strcasecmp(rp->headers[i].name, name))
+            return true;
+    }
+    return false;
+}
 
-    if (!r)
-        return MHD_NO;
-    if (len > 0)
+static void add_headers(struct MHD_Response *r, const struct reply *rp, size_t len)
+{
+    char num[24];
+
+    if (rp->content_type && *rp->content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rp->content_type);
+    else if (!rp->content_type && len > 0 && !has_extra_header(rp, "Content-Type"))
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     if (rp->location)
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rp->location);
@@ -304,9 +400,19 @@ static enum MHD_Result send_reply(struct sim *s, struct request *rq, struct repl
         snprintf(num, sizeof(num), "%d", rp->retry_after);
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, num);
     }
-    ret = MHD_queue_response(rq->conn, (unsigned)rp->status, r);
-    MHD_destroy_response(r);
-    return ret;
+    for (size_t i = 0; i < rp->nheaders; i++)
+        MHD_add_response_header(r, rp->headers[i].name, rp->headers[i].value);
+}
+
+static struct MHD_Response *build_response(struct sim *s, struct request *rq, struct reply *rp,
+                                           struct routing *rt)
+{
+    size_t len = rp->len;
+    struct MHD_Response *r = build_body(s, rq, rp, rt->fault, rt);
+
+    if (r)
+        add_headers(r, rp, len);
+    return r;
 }
 
 /* ---- the MHD callbacks ---- */
@@ -331,6 +437,55 @@ static int collect_body(struct conn_ctx *ctx, const char *data, size_t size)
     return 0;
 }
 
+static enum MHD_Result queue(struct request *rq, struct reply *rp, struct MHD_Response *r)
+{
+    enum MHD_Result ret = r ? MHD_queue_response(rq->conn, (unsigned)rp->status, r) : MHD_NO;
+
+    if (r)
+        MHD_destroy_response(r);
+    reply_free(rp);
+    return ret;
+}
+
+static void log_verbose(const struct request *rq, const struct reply *rp, const struct routing *rt)
+{
+    log_info("%s %s -> %d%s%s%s%s%s", rq->method, rq->url, rt->hang ? 0 : rp->status,
+             rt->served ? " fault=" : "", rt->served ? fault_name(rt->served) : "",
+             rt->override ? " (override)" : "", rt->hang ? " (hung, no answer)" : "",
+             rt->held ? " (was held)" : "");
+}
+
+/* An API request from its routing to its queued answer (or, when hung, to
+ * the end of the hang and no answer). */
+static enum MHD_Result serve_routed(struct sim *s, struct request *rq, struct conn_ctx *ctx)
+{
+    struct reply rp = {.status = 500, .retry_after = -1};
+    struct routing rt = {.prov = -1, .endpoint = -1};
+    struct MHD_Response *r = NULL;
+    enum MHD_Result ret;
+
+    route(rq, &rt);
+    log_begin(s, rq, &rt, ctx->t_ms);
+    if (rt.prov >= 0)
+        stats_enter(&s->stats, rt.prov);
+    serve_api(s, rq, &rp, &rt);
+    if (rt.hang) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        override_hang(&s->overrides, rt.hang, ci ? ci->connect_fd : -1);
+        finish_api(s, &rp, &rt, 0);
+    } else {
+        r = build_response(s, rq, &rp, &rt);
+        finish_api(s, &rp, &rt, r ? rp.status : 0);
+    }
+    if (s->opt.verbose)
+        log_verbose(rq, &rp, &rt);
+    ret = queue(rq, &rp, r);
+    if (rt.prov >= 0)
+        stats_leave(&s->stats, rt.prov);
+    return ret;
+}
+
 static enum MHD_Result serve(struct sim *s, struct MHD_Connection *conn, const char *url,
                              const char *method, struct conn_ctx *ctx)
 {
@@ -344,21 +499,14 @@ static enum MHD_Result serve(struct sim *s, struct MHD_Connection *conn, const c
                          .body_len = ctx->len,
                          .body_too_large = ctx->too_big};
     struct reply rp = {.status = 500, .retry_after = -1};
-    struct routing rt = {.prov = -1, .endpoint = -1};
-    enum MHD_Result ret;
+    struct routing none = {.prov = -1, .endpoint = -1};
 
-    if (strncmp(url, CONTROL_PREFIX, strlen(CONTROL_PREFIX)) == 0)
-        control_handle(&rq, &rp);
-    else
-        serve_api(s, &rq, &rp, &rt);
+    if (strncmp(url, CONTROL_PREFIX, strlen(CONTROL_PREFIX)) != 0)
+        return serve_routed(s, &rq, ctx);
+    control_handle(&rq, &rp);
     if (s->opt.verbose)
-        log_info("%s %s -> %d%s%s%s", method, url, rp.status, rt.fault ? " fault=" : "",
-                 rt.fault ? fault_name(rt.fault) : "", rt.held ? " (was held)" : "");
-    ret = send_reply(s, &rq, &rp, rt.fault);
-    reply_free(&rp);
-    if (rt.prov >= 0)
-        stats_leave(&s->stats, rt.prov);
-    return ret;
+        log_verbose(&rq, &rp, &none);
+    return queue(&rq, &rp, build_response(s, &rq, &rp, &none));
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -384,15 +532,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 /* Called once per request before its URI is parsed: the request's context,
- * with the target exactly as sent (for the hold rules). */
+ * with the target exactly as sent (for the hold and override rules) and
+ * the time it arrived. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct conn_ctx *ctx = calloc(1, sizeof(*ctx));
 
     (void)cls;
     (void)conn;
-    if (ctx)
+    if (ctx) {
         ctx->uri = strdup(uri);
+        ctx->t_ms = reqlog_now_ms();
+    }
     return ctx;
 }
 
@@ -412,15 +563,22 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* libmicrohttpd's messages: logged with -v; while the daemon starts, the
+ * last one is also kept for the error message if it fails. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     struct sim *s = cls;
-    char msg[512];
+    char msg[sizeof(s->mhd_error)];
 
-    if (!s->opt.verbose)
-        return;
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    log_debug("libmicrohttpd: %s", msg);
+    msg[strcspn(msg, "\n")] = '\0';
+    if (atomic_load(&s->starting)) {
+        pthread_mutex_lock(&s->faults_lock);
+        memcpy(s->mhd_error, msg, sizeof(msg));
+        pthread_mutex_unlock(&s->faults_lock);
+    }
+    if (s->opt.verbose)
+        log_debug("libmicrohttpd: %s", msg);
 }
 
 /* ---- lifecycle ---- */
@@ -446,27 +604,59 @@ static int listen_addr(const struct sim_options *o, struct sockaddr_storage *ss,
     return -1;
 }
 
+/* Why the daemon did not start, for the error message. */
+static void start_failed(struct sim *s)
+{
+    char why[sizeof(s->mhd_error)];
+
+    pthread_mutex_lock(&s->faults_lock);
+    memcpy(why, s->mhd_error, sizeof(why));
+    pthread_mutex_unlock(&s->faults_lock);
+    if (s->opt.tls_cert_pem && strstr(why, "TLS"))
+        fprintf(stderr,
+                "campaignfs-sim: cannot serve HTTPS: --tls-cert %s and --tls-key %s are not a PEM "
+                "certificate and its private key (libmicrohttpd: %s)\n",
+                s->opt.tls_cert, s->opt.tls_key, why);
+    else
+        fprintf(stderr, "campaignfs-sim: cannot listen on %s:%u (in use or not allowed)%s%s\n",
+                s->opt.host, s->opt.port, why[0] ? ": " : "", why);
+}
+
+/* SO_REUSEADDR is libmicrohttpd's default on POSIX (it is not asked for
+ * with MHD_OPTION_LISTENING_ADDRESS_REUSE, which would add SO_REUSEPORT
+ * and let two simulators share a port): a simulator restarted on the port
+ * of one that just stopped binds it although old connections linger in
+ * TIME_WAIT. */
 static int start_daemon(struct sim *s)
 {
     struct sockaddr_storage ss;
     const union MHD_DaemonInfo *info;
     unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+    struct MHD_OptionItem tls[] = {
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, s->opt.tls_key_pem},
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, s->opt.tls_cert_pem},
+        {MHD_OPTION_END, 0, NULL},
+    };
     bool v6;
 
     if (listen_addr(&s->opt, &ss, &v6) < 0) {
         fprintf(stderr, "campaignfs-sim: --listen: '%s' is not an IP address\n", s->opt.host);
         return -1;
     }
+    if (s->opt.tls_cert_pem)
+        flags |= MHD_USE_TLS;
+    atomic_store(&s->starting, true);
     s->daemon = MHD_start_daemon(
         flags | (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)120, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_THREAD_STACK_SIZE,
-        (size_t)(1 << 20), MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
+        (size_t)(1 << 20), MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_ARRAY,
+        s->opt.tls_cert_pem ? tls : &tls[2], MHD_OPTION_END);
+    atomic_store(&s->starting, false);
     if (!s->daemon) {
-        fprintf(stderr, "campaignfs-sim: cannot listen on %s:%u (in use or not allowed)\n",
-                s->opt.host, s->opt.port);
+        start_failed(s);
         return -1;
     }
     info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -474,7 +664,7 @@ static int start_daemon(struct sim *s)
     return 0;
 }
 
-enum fault sim_fault(struct sim *s, unsigned long seq)
+enum fault sim_fault(struct sim *s, unsigned long seq, int *retry_after)
 {
     struct fault_spec spec;
     unsigned long from;
@@ -482,40 +672,77 @@ enum fault sim_fault(struct sim *s, unsigned long seq)
     pthread_mutex_lock(&s->faults_lock);
     spec = s->faults;
     from = s->faults_from;
+    *retry_after = s->faults_retry_after;
     pthread_mutex_unlock(&s->faults_lock);
     return seq < from ? FAULT_NONE : fault_decide(&spec, s->opt.data.seed, seq);
 }
 
-void sim_set_faults(struct sim *s, const struct fault_spec *spec, unsigned long after)
+void sim_set_faults(struct sim *s, const struct fault_spec *spec, unsigned long after,
+                    int retry_after)
 {
     pthread_mutex_lock(&s->faults_lock);
     s->faults = *spec;
     s->faults_from = atomic_load(&s->seq) + after;
+    s->faults_retry_after = retry_after;
     pthread_mutex_unlock(&s->faults_lock);
+}
+
+/* Frees what sim_start built, from the last step back (step: how far it got). */
+static void unwind(struct sim *s, int step)
+{
+    if (step > 4)
+        limiter_destroy(&s->limiter);
+    if (step > 3)
+        world_free(&s->world);
+    if (step > 2)
+        reqlog_destroy(&s->log);
+    if (step > 1)
+        overrides_destroy(&s->overrides);
+    if (step > 0)
+        holds_destroy(&s->holds);
+    pthread_mutex_destroy(&s->faults_lock);
+}
+
+/* The locks, rules and log; *step counts the parts made (for unwind). */
+static int init_parts(struct sim *s, int *step)
+{
+    *step = 0;
+    if (holds_init(&s->holds) < 0)
+        return -1;
+    *step = 1;
+    if (overrides_init(&s->overrides) < 0)
+        return -1;
+    *step = 2;
+    if (reqlog_init(&s->log, s->opt.request_log) < 0)
+        return -1;
+    *step = 3;
+    return 0;
 }
 
 int sim_start(struct sim *s)
 {
+    int step;
+
     atomic_store(&s->seq, 0);
     pthread_mutex_init(&s->faults_lock, NULL);
     s->faults = s->opt.faults;
     s->faults_from = 0;
+    s->faults_retry_after = s->opt.retry_after;
     stats_reset(&s->stats);
     creds_generate(&s->creds, s->opt.data.seed);
-    if (holds_init(&s->holds) < 0) {
-        fprintf(stderr, "campaignfs-sim: cannot create a lock\n");
+    if (init_parts(s, &step) < 0) {
+        fprintf(stderr, "campaignfs-sim: out of memory for the locks or the request log\n");
+        unwind(s, step);
         return -1;
     }
     if (world_init(&s->world, &s->opt.data) < 0) {
         fprintf(stderr, "campaignfs-sim: out of memory building the dataset\n");
-        holds_destroy(&s->holds);
+        unwind(s, step);
         return -1;
     }
     limiter_init(&s->limiter, s->opt.rate);
     if (start_daemon(s) < 0) {
-        limiter_destroy(&s->limiter);
-        world_free(&s->world);
-        holds_destroy(&s->holds);
+        unwind(s, 5);
         return -1;
     }
     return 0;
@@ -523,13 +750,11 @@ int sim_start(struct sim *s)
 
 void sim_stop(struct sim *s)
 {
-    /* Held and sleeping requests go on now, so their threads can be joined. */
+    /* Held, hung and sleeping requests go on now, so their threads can be joined. */
     hold_stop(&s->holds);
+    override_stop(&s->overrides);
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
-    limiter_destroy(&s->limiter);
-    world_free(&s->world);
-    holds_destroy(&s->holds);
-    pthread_mutex_destroy(&s->faults_lock);
+    unwind(s, 5);
 }

@@ -10,7 +10,9 @@
 #include "data.h"
 #include "faults.h"
 #include "hold.h"
+#include "override.h"
 #include "ratelimit.h"
+#include "reqlog.h"
 #include "stats.h"
 
 #include <pthread.h>
@@ -27,6 +29,10 @@ struct sim_options {
     long slow_ms;
     double rate[SIM_NPROV];
     struct fault_spec faults;
+    int retry_after;                  /* Retry-After seconds of a 429 fault (--retry-after) */
+    size_t request_log;               /* requests the log keeps (--request-log), 0: none */
+    const char *tls_cert, *tls_key;   /* --tls-cert, --tls-key paths, or NULL */
+    char *tls_cert_pem, *tls_key_pem; /* their contents (malloc'd); HTTPS if set */
     bool verbose;
 };
 
@@ -40,18 +46,26 @@ struct sim {
     /* The faults in force: --faults at start, POST /_sim/faults later. */
     pthread_mutex_t faults_lock;
     struct fault_spec faults;
-    unsigned long faults_from; /* requests numbered below this get none */
-    struct holds holds;        /* POST /_sim/hold rules, held requests, sleeps */
+    unsigned long faults_from;  /* requests numbered below this get none */
+    int faults_retry_after;     /* the Retry-After of their 429s */
+    struct holds holds;         /* POST /_sim/hold rules, held requests, sleeps */
+    struct overrides overrides; /* POST /_sim/override rules, hung requests */
+    struct reqlog log;          /* GET /_sim/requests */
     struct MHD_Daemon *daemon;
-    unsigned port; /* the port actually bound */
+    unsigned port;        /* the port actually bound */
+    atomic_bool starting; /* the daemon is being started (mhd_error is kept) */
+    char mhd_error[256];  /* libmicrohttpd's last message while starting (faults_lock) */
 };
 
 /* Builds the world and starts listening.  0, or -1 with a message on stderr. */
 int sim_start(struct sim *s);
-/* The fault for API request number seq under the faults in force. */
-enum fault sim_fault(struct sim *s, unsigned long seq);
-/* Puts spec in force for the API requests after the next `after` ones. */
-void sim_set_faults(struct sim *s, const struct fault_spec *spec, unsigned long after);
+/* The fault for API request number seq under the faults in force, and the
+ * Retry-After (seconds) a 429 fault gives. */
+enum fault sim_fault(struct sim *s, unsigned long seq, int *retry_after);
+/* Puts spec in force, with 429 faults asking to wait retry_after seconds,
+ * for the API requests after the next `after` ones. */
+void sim_set_faults(struct sim *s, const struct fault_spec *spec, unsigned long after,
+                    int retry_after);
 
 /* Stops the daemon (waits for connections) and frees everything. */
 void sim_stop(struct sim *s);

@@ -54,6 +54,10 @@ void stats_reset(struct stats *s)
             atomic_store(&s->counts[p][e], 0);
         flight_reset(s, p);
     }
+    for (int p = 0; p <= SIM_NPROV; p++) {
+        for (int k = 0; k < SERVED_KINDS; k++)
+            atomic_store(&s->served[p][k], 0);
+    }
 }
 
 void stats_count(struct stats *s, int prov, int endpoint)
@@ -64,6 +68,52 @@ void stats_count(struct stats *s, int prov, int endpoint)
         return;
     }
     atomic_fetch_add(&s->counts[prov][endpoint < 0 ? STATS_MAX_ENDPOINTS : endpoint], 1);
+}
+
+void stats_served(struct stats *s, int prov, int kind)
+{
+    if (kind > FAULT_NONE && kind < SERVED_KINDS)
+        atomic_fetch_add(&s->served[prov < 0 ? SIM_NPROV : prov][kind], 1);
+}
+
+static const char *served_name(int kind)
+{
+    if (kind == SERVED_OVERRIDE)
+        return "override";
+    if (kind == SERVED_REDIRECT)
+        return "redirect";
+    return fault_name((enum fault)kind);
+}
+
+/* Kind -> count of the rows whose mask bit is set, from one snapshot. */
+static json_object *served_row(unsigned long n[SIM_NPROV + 1][SERVED_KINDS], unsigned mask)
+{
+    json_object *o = json_object_new_object();
+
+    for (int k = FAULT_NONE + 1; k < SERVED_KINDS; k++) {
+        unsigned long sum = 0;
+        for (int p = 0; p <= SIM_NPROV; p++)
+            sum += mask >> p & 1 ? n[p][k] : 0;
+        jadd_int(o, served_name(k), (long long)sum);
+    }
+    return o;
+}
+
+/* {"total": {...}, "altur": {...}, ..., "unrouted": {...}}: every kind, 0s too. */
+static json_object *served_json(struct stats *s)
+{
+    json_object *o = json_object_new_object();
+    unsigned long n[SIM_NPROV + 1][SERVED_KINDS];
+
+    for (int p = 0; p <= SIM_NPROV; p++) {
+        for (int k = 0; k < SERVED_KINDS; k++)
+            n[p][k] = atomic_load(&s->served[p][k]);
+    }
+    jadd(o, "total", served_row(n, ~0U));
+    for (int p = 0; p < SIM_NPROV; p++)
+        jadd(o, sim_prov_names[p], served_row(n, 1U << p));
+    jadd(o, "unrouted", served_row(n, 1U << SIM_NPROV));
+    return o;
 }
 
 static json_object *provider_json(struct stats *s, int p)
@@ -96,5 +146,6 @@ json_object *stats_json(struct stats *s)
         jadd(provs, sim_prov_names[p], provider_json(s, p));
     jadd(o, "providers", provs);
     jadd_int(o, "unrouted", (long long)atomic_load(&s->unrouted));
+    jadd(o, "faults", served_json(s));
     return o;
 }

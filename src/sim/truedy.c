@@ -96,7 +96,8 @@ static void truedy_throttled(const struct request *rq, struct reply *rp, double 
 
     (void)wait;
     /* Whole seconds, rounded up: at reset_at a request is accepted again. */
-    fmt_iso(when, sizeof(when), (long long)ceil(reset_at));
+    rp->reset_at = ceil(reset_at);
+    fmt_iso(when, sizeof(when), (long long)rp->reset_at);
     snprintf(msg, sizeof(msg), "Rate limit exceeded: %ld requests per minute", limit);
     jadd_int(d, "limit", limit);
     jadd_str(d, "reset_at", when);
@@ -263,4 +264,7 @@ const struct api truedy_api = {
     .error = truedy_error,
     .authenticate = truedy_authenticate,
     .throttled = truedy_throttled,
+    .key_header = "Authorization",
+    .key_scheme = "Bearer ",
+    .key_query = NULL,
 };

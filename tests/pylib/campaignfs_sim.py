@@ -18,9 +18,17 @@ Stable API::
                                             query={"pageSize": 10})
         data = sim.json("truedy", "GET", "/batch-calls")        # asserts 2xx
         sim.stats(); sim.reset_stats(); sim.advance(5); sim.dump("burki")
-        sim.set_faults("5xx=1", after=3)
+        sim.set_faults("5xx=1", after=3)  # also retry_after=N (seconds, for 429 faults)
         sim.hold("pageIndex=3", count=1)  # {"hold": "pageIndex=3", "count": 1}
         sim.release()                     # {"released": n}; release("pageIndex=3")
+        sim.requests(since=0)  # {"requests": [{"seq", "t_ms", "done_ms", "provider",
+                               #   "method", "path", "status", "fault", "override", "key",
+                               #   "retry_after", "reset_at", "not_before_ms"}, ...],
+                               #  "next": N, "oldest": N}
+        sim.key_of("altur")    # the "key" its log entries carry for the sim's credential
+        sim.override("pageIndex=3", status=503, body=b"...", count=1)  # hostile answers
+        sim.clear_overrides()  # {"cleared": n}
+        sim.restart()          # stop, then start again on the same port (an outage)
         status, headers, body = sim.raw("GET", "/_sim/dump?provider=altur")
         sim.auth_headers("koreai")  # the headers request() adds for a provider
         sim.stderr_text() # what the simulator wrote to stderr so far (stdout_text too)
@@ -29,8 +37,55 @@ Stable API::
     sim.problems()        # after stop: ["exited with status N", sanitizer reports]
     # leaving the block (normally or by an exception) stops the simulator
 
-Sim(*extra_args, seed=1, start=True, timeout=20): extra_args are appended to
-``--listen 127.0.0.1:0 --port-file <tmp> --config-out <tmp> --seed <seed>``.
+Sim(*extra_args, seed=1, start=True, timeout=20, port=0, tls_cert=None,
+tls_key=None, tls_ca=None): extra_args are appended to ``--listen
+127.0.0.1:<port> --port-file <tmp> --config-out <tmp> --seed <seed>`` (and
+``--tls-cert <tls_cert> --tls-key <tls_key>`` when given: the simulator
+serves HTTPS, sim.base and the config's urls are https://..., and the
+helpers' own requests verify the server against tls_ca, or against
+tls_cert itself when no CA is given).  make_tls_files(directory) makes a
+throwaway CA and a certificate for 127.0.0.1 with the openssl command.
+
+restart(downtime=0): stops the simulator (SIGTERM), waits downtime seconds
+and starts a new one with the same arguments on the same port: the same
+credentials and data as a fresh start (advances, stats, overrides, holds,
+faults set at run time and the request log are gone).  stop() then start()
+does the same without keeping the port.
+
+requests(since=0, limit=None): GET /_sim/requests, the request log (every
+API request, never /_sim/ ones, in arrival order, the last 100000 kept).
+t_ms and done_ms are CLOCK_MONOTONIC milliseconds, the clock of
+time.monotonic() (so time.monotonic() * 1000 compares with them); done_ms,
+status and the rest are null while a request is still being answered (ask
+again with since at or below its seq); status is null too for a hung
+request that was let go without an answer.  fault is the fault actually
+served (a name as in --faults) or null; key is sim.key_of(provider) when the
+request carried the simulator's credential (8 hex digits of SHA-256 of the
+API key; Kore.ai: of the accountId); retry_after is the Retry-After header
+sent (seconds) or null, reset_at the Unix time a Truedy 429 body names, and
+not_before_ms the monotonic time the answer asks the client to wait for
+(done_ms + retry_after s, or the reset_at moment).  Pass the answer's
+"next" as since to get only newer requests.
+
+override(match, count=None, status=None, body=None, body_file=None,
+content_type=None, encoding=None, headers=None, hang=False, redirect=None):
+from now on the next `count` (None: all, until clear_overrides()) API
+requests whose path and query (with the provider's prefix, as sent) contain
+`match` are answered with `status` (default 200, 302 with a redirect) and
+the raw bytes of `body` (bytes or str; put in a file and passed as
+body_file) or of the file `body_file`, sent as they are, with Content-Type
+`content_type` (default application/json for a non-empty body; "" for
+none), Content-Encoding `encoding` (e.g. "gzip": give gzip'd bytes), extra
+`headers` ({"Name": "Value"} or ["Name: Value", ...]); `redirect=URL` sends
+Location: URL, where {port} is the simulator's port and {path} the request's
+path and query; `hang=True` sends no answer at all until the rule is
+cleared (then the connection closes), the client goes away or the
+simulator stops.  Overrides come before authentication, rate limits and
+faults; the first rule that matches (in the order added) answers.  Returns
+the rule as the simulator read it ({"id", "match", "count", "status",
+"hang", "redirect", "body_bytes", "content_type", "headers"}).
+clear_overrides(match=None) removes all rules (or those added with exactly
+that match text) and ends their hangs: {"cleared": n}.
 
 request(provider, method, path, query=None, body=None, headers=None,
 auth=True, raw_path=False) returns (status, headers, body_bytes); headers is
@@ -75,6 +130,7 @@ import http.client
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import tempfile
 import time
@@ -126,14 +182,49 @@ def hs256_jwt(claims, secret):
     return f"{header}.{payload}.{_b64url(sig)}"
 
 
+def make_tls_files(directory, ip="127.0.0.1", days=2):
+    """A throwaway CA and a server certificate for `ip` (an IP SAN), made
+    with the openssl command in `directory`: {"ca": ca.pem, "cert":
+    cert.pem, "key": key.pem} (paths; key.pem is the server's key)."""
+    d = str(directory)
+    paths = {n: os.path.join(d, f"{n}.pem") for n in ("ca", "ca-key", "cert", "key", "csr")}
+    ext = os.path.join(d, "server.ext")
+    with open(ext, "w") as f:
+        f.write(f"subjectAltName=IP:{ip}\nbasicConstraints=critical,CA:FALSE\n"
+                "keyUsage=critical,digitalSignature,keyEncipherment\n"
+                "extendedKeyUsage=serverAuth\n")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run = [
+        ["openssl", "req", "-x509", *ec, "-keyout", paths["ca-key"], "-out", paths["ca"],
+         "-days", str(days), "-subj", "/CN=campaignfs test CA",
+         "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+        ["openssl", "req", "-new", *ec, "-keyout", paths["key"], "-out", paths["csr"],
+         "-subj", f"/CN={ip}"],
+        ["openssl", "x509", "-req", "-in", paths["csr"], "-CA", paths["ca"],
+         "-CAkey", paths["ca-key"], "-CAcreateserial", "-out", paths["cert"],
+         "-days", str(days), "-extfile", ext],
+    ]
+    for argv in run:
+        r = subprocess.run(argv, capture_output=True, text=True)
+        if r.returncode:
+            raise RuntimeError(f"{' '.join(argv[:3])}: {r.stderr.strip()}")
+    return {"ca": paths["ca"], "cert": paths["cert"], "key": paths["key"]}
+
+
 class Sim:
     """A running campaignfs-sim (see the module docstring)."""
 
-    def __init__(self, *extra_args, seed=1, start=True, timeout=20):
+    def __init__(self, *extra_args, seed=1, start=True, timeout=20, port=0, tls_cert=None,
+                 tls_key=None, tls_ca=None):
         self.extra_args = [str(a) for a in extra_args]
         self.seed = seed
         self.timeout = timeout
+        self.listen_port = int(port)
+        self.tls_cert, self.tls_key, self.tls_ca = tls_cert, tls_key, tls_ca
+        self.scheme = "https" if tls_cert else "http"
         self.proc = None
+        self.runs = 0
         self.returncode = None
         self.final_stderr = ""
         self.port = None
@@ -141,10 +232,10 @@ class Sim:
         self.config_text = None
         self.creds = {}
         self._dir = tempfile.mkdtemp(prefix="campaignfs-sim-")
+        self._bodies = 0
         self.port_file = os.path.join(self._dir, "port")
         self.config_path = os.path.join(self._dir, "campaignfs.conf")
-        self._stdout = open(os.path.join(self._dir, "stdout"), "wb")
-        self._stderr = open(os.path.join(self._dir, "stderr"), "wb")
+        self._stdout = self._stderr = None
         if start:
             try:
                 self.start()
@@ -155,10 +246,22 @@ class Sim:
     # ---- lifecycle ----
 
     def argv(self):
-        return [sim_binary(), "--listen", "127.0.0.1:0", "--port-file", self.port_file,
-                "--config-out", self.config_path, "--seed", str(self.seed)] + self.extra_args
+        tls = ["--tls-cert", str(self.tls_cert), "--tls-key", str(self.tls_key)] \
+            if self.tls_cert else []
+        return [sim_binary(), "--listen", f"127.0.0.1:{self.listen_port}",
+                "--port-file", self.port_file, "--config-out", self.config_path,
+                "--seed", str(self.seed)] + tls + self.extra_args
 
     def start(self):
+        """Starts the simulator (again, after stop(): its output is appended)."""
+        for path in (self.port_file, self.config_path):
+            if os.path.exists(path):
+                os.unlink(path)
+        mode = "ab" if self.runs else "wb"
+        self._stdout = open(os.path.join(self._dir, "stdout"), mode)
+        self._stderr = open(os.path.join(self._dir, "stderr"), mode)
+        self.runs += 1
+        self.returncode = None
         self.proc = subprocess.Popen(self.argv(), stdout=self._stdout, stderr=self._stderr,
                                      stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + self.timeout
@@ -177,7 +280,17 @@ class Sim:
         with open(self.config_path, encoding="utf-8") as f:
             self.config_text = f.read()
         self.creds = read_config(self.config_text)
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"{self.scheme}://127.0.0.1:{self.port}"
+
+    def restart(self, downtime=0.0):
+        """Stops the simulator and starts it again on the same port after
+        `downtime` seconds (a provider outage)."""
+        port = self.port
+        self.stop()
+        if downtime:
+            time.sleep(downtime)
+        self.listen_port = port
+        self.start()
 
     def stop(self):
         """Terminates the simulator (SIGTERM; SIGKILL after 10 s).  Afterwards
@@ -189,10 +302,10 @@ class Sim:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if not self._stderr.closed:
+        if self._stderr and not self._stderr.closed:
             self.final_stderr = self.stderr_text()
         for f in (self._stdout, self._stderr):
-            if not f.closed:
+            if f and not f.closed:
                 f.close()
         self.returncode = self.proc.returncode if self.proc else None
 
@@ -254,9 +367,23 @@ class Sim:
             return {"Authorization": f"Bearer {c['api_key']}"}
         return {"auth": self.koreai_token(), "iid": c["stream_id"], "accountId": c["account_id"]}
 
+    def ssl_context(self):
+        """The TLS context the helpers use: trusts tls_ca (or tls_cert)."""
+        ctx = ssl.create_default_context(cafile=self.tls_ca or self.tls_cert)
+        if not self.tls_ca:
+            ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN  # the leaf as its own anchor
+        return ctx
+
+    def connection(self, timeout=30):
+        """A new http.client connection to the simulator (HTTPS if it serves it)."""
+        if self.tls_cert:
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout,
+                                               context=self.ssl_context())
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
     def raw(self, method, path, body=None, headers=None, timeout=30):
         """One HTTP request on a fresh connection: (status, headers, bytes)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        conn = self.connection(timeout)
         try:
             conn.request(method, path, body=body, headers=headers or {})
             resp = conn.getresponse()
@@ -309,10 +436,54 @@ class Sim:
     def dump(self, provider):
         return self.control("GET", f"/_sim/dump?provider={provider}")
 
-    def set_faults(self, spec, after=0):
-        """Faults `spec` ("" = none) from the API request after the next `after`."""
-        q = urllib.parse.urlencode({"spec": spec, "after": int(after)})
-        return self.control("POST", f"/_sim/faults?{q}")
+    def set_faults(self, spec, after=0, retry_after=None):
+        """Faults `spec` ("" = none) from the API request after the next
+        `after`; a 429 fault asks to wait `retry_after` seconds (default: the
+        --retry-after value, 1 unless given)."""
+        q = {"spec": spec, "after": int(after)}
+        if retry_after is not None:
+            q["retry_after"] = int(retry_after)
+        return self.control("POST", f"/_sim/faults?{urllib.parse.urlencode(q)}")
+
+    def requests(self, since=0, limit=None):
+        """The request log from entry `since` on (see the module docstring)."""
+        q = {"since": int(since)}
+        if limit is not None:
+            q["limit"] = int(limit)
+        return self.control("GET", f"/_sim/requests?{urllib.parse.urlencode(q)}")
+
+    def key_of(self, provider):
+        """The request log's "key" for the simulator's credential of provider."""
+        c = self.creds[provider]
+        secret = c["account_id"] if provider == "koreai" else c["api_key"]
+        return hashlib.sha256(secret.encode()).hexdigest()[:8]
+
+    def override(self, match, count=None, status=None, body=None, body_file=None,
+                 content_type=None, encoding=None, headers=None, hang=False, redirect=None):
+        """Answers matching API requests as told (see the module docstring)."""
+        q = [("match", match)]
+        if body is not None:
+            self._bodies += 1
+            body_file = os.path.join(self._dir, f"override-{self._bodies}.body")
+            with open(body_file, "wb") as f:
+                f.write(body.encode() if isinstance(body, str) else body)
+        if isinstance(headers, dict):
+            headers = [f"{k}: {v}" for k, v in headers.items()]
+        for name, value in (("count", count), ("status", status), ("body_file", body_file),
+                            ("content_type", content_type), ("encoding", encoding),
+                            ("redirect", redirect)):
+            if value is not None:
+                q.append((name, str(value)))
+        q += [("header", h) for h in headers or ()]
+        if hang:
+            q.append(("hang", "1"))
+        return self.control("POST", "/_sim/override?" + _query(q))
+
+    def clear_overrides(self, match=None):
+        """Removes the override rules (only those added with `match`, if
+        given) and ends the hangs they cause: {"cleared": n}."""
+        return self.control("POST", "/_sim/override/clear" + ("" if match is None else
+                                                              "?" + _query({"match": match})))
 
     def hold(self, match, count=None):
         """Holds the next `count` (None: all) API requests whose "METHOD

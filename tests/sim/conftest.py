@@ -16,8 +16,8 @@ _plain_stop = Sim.stop
 
 def _checked_stop(self):
     _plain_stop(self)
-    if not getattr(self, "_checked", False):
-        self._checked = True
+    if getattr(self, "_checked_run", None) != self.runs:  # each run (restart) once
+        self._checked_run = self.runs
         _problems.extend(self.problems())
 
 

@@ -1,7 +1,32 @@
-"""Paging helpers for the simulator tests: walk a whole listing the way a
-client must, per provider and pagination style, and report what it saw."""
+"""Helpers for the simulator tests: one ordinary request per provider
+(probe), waiting for a condition, and paging helpers that walk a whole
+listing the way a client must, per provider and pagination style, and
+report what it saw."""
 
 import json
+import time
+
+# one ordinary request per provider: (method, path relative to the prefix, kwargs)
+PROBES = {
+    "altur": ("GET", "/campaigns", {}),
+    "burki": ("GET", "/campaigns/", {}),
+    "truedy": ("GET", "/batch-calls", {}),
+    "koreai": ("POST", "/campaign/getAllCampaignDetails", {"body": {"type": "voice"}}),
+}
+
+
+def probe(sim, provider):
+    """The provider's PROBES request: (status, headers, body)."""
+    method, path, kw = PROBES[provider]
+    return sim.request(provider, method, path, **kw)
+
+
+def wait_for(cond, what, timeout=20):
+    """Polls cond() until it is true; fails after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
 
 # (provider, kind) -> the provider's largest page size
 MAX_PAGE = {

@@ -18,6 +18,7 @@ from conftest import NO_LIMITS
 
 OPTIONS = ["--listen", "--port-file", "--config-out", "--seed", "--campaigns", "--contacts",
            "--calls", "--big-contacts", "--latency-ms", "--rate-limit", "--faults", "--slow-ms",
+           "--retry-after", "--request-log", "--tls-cert", "--tls-key",
            "--verbose", "--help", "--version"]
 
 
@@ -47,6 +48,8 @@ def test_help_and_version():
     (["--big-contacts", ""], "--big-contacts"),
     (["--latency-ms", "soon"], "--latency-ms"),
     (["--slow-ms", ""], "--slow-ms"),
+    (["--request-log", "-1"], "--request-log"),
+    (["--request-log", "10000001"], "--request-log"),
     (["--listen", "localhost"], "--listen"),
     (["--listen", "127.0.0.1:99999"], "--listen"),
     (["--listen", "not-an-ip:80"], "--listen"),

@@ -10,19 +10,8 @@ import pytest
 
 from campaignfs_sim import Sim
 from conftest import NO_LIMITS
-
-# one ordinary request per provider (path relative to the prefix, kwargs)
-REQUESTS = {
-    "altur": ("GET", "/campaigns", {}),
-    "burki": ("GET", "/campaigns/", {}),
-    "truedy": ("GET", "/batch-calls", {}),
-    "koreai": ("POST", "/campaign/getAllCampaignDetails", {"body": {"type": "voice"}}),
-}
-
-
-def ask(sim, provider):
-    method, path, kw = REQUESTS[provider]
-    return sim.request(provider, method, path, **kw)
+from simhelpers import PROBES as REQUESTS
+from simhelpers import probe as ask
 
 
 def test_5xx(make_sim):
@@ -146,7 +135,7 @@ def test_faults_changed_at_run_time(make_sim):
     applies; an empty spec ends it.  Control requests never count."""
     s = make_sim(*NO_LIMITS)
     assert ask(s, "burki")[0] == 200
-    assert s.set_faults("5xx=1", after=2) == {"spec": "5xx=1", "after": 2}
+    assert s.set_faults("5xx=1", after=2) == {"spec": "5xx=1", "after": 2, "retry_after": 1}
     assert [ask(s, "burki")[0] for _ in range(2)] == [200, 200]
     assert all(ask(s, p)[0] in (500, 503) for p in REQUESTS)
     s.set_faults("")
