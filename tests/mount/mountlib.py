@@ -74,10 +74,15 @@ class Mount:
         return self.start()
 
     def check_log(self):
-        """Fails on a sanitizer report, and on an error or warning nobody expected."""
+        """Fails on a sanitizer report, an exit status other than 0 (a
+        sanitizer's, at exit, for a leak), and on an error or warning nobody
+        expected.  (tests/mount/conftest.py sends the reports of a sanitizer
+        build to files of their own, and fails the test on them.)"""
         log = self.stderr()
         for marker in ("Sanitizer", "runtime error:"):
             assert marker not in log, "campaignfs under a sanitizer:\n" + log
+        assert self.proc.returncode == 0, "campaignfs exited with status %s:\n%s" % (
+            self.proc.returncode, log)
         if not self.log_errors:
             for word in ("error:", "warning:"):
                 assert word not in log, "campaignfs logged %s\n%s" % (word, log)
