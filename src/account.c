@@ -306,6 +306,11 @@ int account_open(struct account *a, const struct account_config *cfg, const char
         return -1;
     }
     a->cfg = cfg;
+    a->cacert = cfg->cacert ? strdup(cfg->cacert) : NULL;
+    if (cfg->cacert && !a->cacert) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     if (open_auth(a, cfg, err, errlen) < 0)
         return -1;
     if (p->auth == AUTH_KOREAI) {

@@ -10,13 +10,16 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define BACKOFF_MAX_SECS 300.0
 
 void cache_init(struct cache *c)
 {
     memset(c, 0, sizeof(*c));
+    c->total = -1;
     pthread_mutex_init(&c->lock, NULL);
 }
 
@@ -25,6 +28,7 @@ void cache_destroy(struct cache *c)
     listing_unref(c->value);
     listing_unref(c->prev);
     free(c->error_message);
+    free(c->url);
     pthread_mutex_destroy(&c->lock);
     memset(c, 0, sizeof(*c));
 }
@@ -154,8 +158,37 @@ bool cache_publish(struct cache *c, const struct cache_policy *pol, double now,
     c->expires = pol->ttl < 0 ? INFINITY : now + pol->ttl;
     c->retry_at = 0;
     c->failures = 0;
+    c->fetched_at = time(NULL);
     end_load(c, FETCH_OK, NULL);
     return changed;
+}
+
+void cache_set_source(struct cache *c, const char *url, long total)
+{
+    char *copy = url ? strdup(url) : NULL;
+
+    pthread_mutex_lock(&c->lock);
+    free(c->url);
+    c->url = copy;
+    c->total = total;
+    pthread_mutex_unlock(&c->lock);
+}
+
+void cache_info(struct cache *c, double now, struct cache_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    pthread_mutex_lock(&c->lock);
+    out->have = c->value != NULL;
+    out->stale = out->have && (now >= c->expires || c->failures > 0);
+    out->fetched_at = c->fetched_at;
+    out->expires_at =
+        isinf(c->expires) || !out->have ? 0 : time(NULL) + (time_t)ceil(c->expires - now);
+    out->total = c->total;
+    if (c->url)
+        snprintf(out->url, sizeof(out->url), "%s", c->url);
+    if (c->failures > 0 && c->error_message)
+        snprintf(out->error, sizeof(out->error), "%s", c->error_message);
+    pthread_mutex_unlock(&c->lock);
 }
 
 /* A reference to *slot, read under the cache's lock. */

@@ -47,6 +47,10 @@ struct cache {
     char *error_message;    /* of the last failure, or NULL */
     bool loading;
     struct fetch *fetch; /* the fetch of the load in flight, if any (status reads it) */
+    /* where the current listing came from, for xattrs and status */
+    time_t fetched_at; /* wall clock of the last complete load (changed or not); 0: none */
+    char *url;         /* the API URL of its first request, or NULL (built, not fetched) */
+    long total;        /* the total the provider gave, -1 if none */
     struct cache_waiter *waiters;
 };
 
@@ -89,6 +93,22 @@ struct cache_waiter *cache_unwait(struct cache *c, bool (*match)(struct cache_wa
  * caller uses to invalidate what changed. */
 bool cache_publish(struct cache *c, const struct cache_policy *pol, double now,
                    struct listing *fresh, struct listing **old);
+
+/* Records where the listing about to be published comes from (url
+ * copied; total -1 if none). */
+void cache_set_source(struct cache *c, const char *url, long total);
+
+/* What getxattr and status tell of a cache, read at once under its lock. */
+struct cache_info {
+    bool have;         /* a listing exists */
+    bool stale;        /* it is past its TTL (or its last refresh failed) */
+    time_t fetched_at; /* 0: never fetched */
+    time_t expires_at; /* wall clock; 0: never expires */
+    long total;        /* -1: none */
+    char url[1024];    /* "" if none */
+    char error[768];   /* the last failure's message if the last load failed, else "" */
+};
+void cache_info(struct cache *c, double now, struct cache_info *out);
 
 /* A reference to the current listing (NULL if none), whatever its age. */
 struct listing *cache_current(struct cache *c);

@@ -58,6 +58,7 @@ struct fetch {
     size_t n_slots;
     struct listing_builder b;
     void *cursors; /* tsearch set of the cursors pages gave (cursor style) */
+    char *url;     /* the URL of the first request (for xattrs and status) */
 };
 
 /* ---- slots ---- */
@@ -110,6 +111,7 @@ static void fetch_free(struct fetch *f)
     listing_builder_discard(&f->b);
     free(f->cur.cursor);
     tdestroy(f->cursors, free);
+    free(f->url);
     curl_free(f->campaign_esc);
     curl_free(f->id_esc);
     free(f->name);
@@ -577,9 +579,21 @@ void fetch_start(struct fetch *f)
         rc = provider_page_request(f->coll, &f->vars, &f->cur, &req);
     else
         rc = provider_record_request(f->ep, &f->vars, &req);
+    if (rc == 0 && asprintf(&f->url, "%s%s", f->acct->url, req.path_query) < 0)
+        f->url = NULL;
     if (rc < 0 || ask(f, 0, &req) < 0)
         fail(f, FETCH_INTERNAL, "out of memory");
     fetch_unref(f);
+}
+
+const char *fetch_url(const struct fetch *f)
+{
+    return f->url;
+}
+
+long fetch_total(const struct fetch *f)
+{
+    return f->coll ? f->cur.total : -1;
 }
 
 const struct fetch_progress *fetch_progress(const struct fetch *f)

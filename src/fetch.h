@@ -62,4 +62,9 @@ void fetch_start(struct fetch *f);
 /* Where the fetch is; valid from fetch_start() until its done callback returns. */
 const struct fetch_progress *fetch_progress(const struct fetch *f);
 
+/* The URL of the fetch's first request (NULL before fetch_start(), or out
+ * of memory), and the total of records its first page gave (-1: none). */
+const char *fetch_url(const struct fetch *f);
+long fetch_total(const struct fetch *f);
+
 #endif

@@ -633,6 +633,49 @@ static void cfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const
     fuse_reply_err(req, EROFS);
 }
 
+/* Answers an xattr call: the bytes when asked with room, else the size. */
+static void reply_xattr(fuse_req_t req, int rc, const char *buf, size_t size)
+{
+    if (rc < 0)
+        fuse_reply_err(req, -rc);
+    else if (size == 0)
+        fuse_reply_xattr(req, (size_t)rc);
+    else
+        fuse_reply_buf(req, buf, (size_t)rc);
+}
+
+static void cfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+    struct tree *t = fs_of(req)->tree;
+    struct node *n = tree_node(t, ino);
+    char buf[1024];
+    int rc;
+
+    if (!n) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    rc = tree_getxattr(t, n, name, buf, size > sizeof(buf) ? sizeof(buf) : size);
+    if (rc == -ERANGE && size > sizeof(buf))
+        rc = -EIO; /* never: values are shorter than buf */
+    reply_xattr(req, rc, buf, size);
+}
+
+static void cfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+    struct tree *t = fs_of(req)->tree;
+    struct node *n = tree_node(t, ino);
+    char buf[512];
+    int rc;
+
+    if (!n) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    rc = tree_listxattr(t, n, buf, size > sizeof(buf) ? sizeof(buf) : size);
+    reply_xattr(req, rc, buf, size);
+}
+
 static void cfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
     (void)ino, (void)name;
@@ -698,6 +741,8 @@ const struct fuse_lowlevel_ops campaignfs_ops = {
     .releasedir = cfs_releasedir,
     .statfs = cfs_statfs,
     .setxattr = cfs_setxattr,
+    .getxattr = cfs_getxattr,
+    .listxattr = cfs_listxattr,
     .removexattr = cfs_removexattr,
     .create = cfs_create,
     .fallocate = cfs_fallocate,

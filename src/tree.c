@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <malloc.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,7 +39,9 @@ struct node_type {
     entry_fn content;     /* files: where the bytes are */
     /* hooks for what later kinds need; NULL: none */
     int (*readlink)(struct tree *t, struct node *n, char *buf, size_t len);
-    int (*listxattr)(struct tree *t, struct node *n, char *buf, size_t len);
+    /* the node whose listing n's data came from (NULL: the default, the
+     * nearest of n and its ancestors whose kind is fetched) */
+    struct node *(*source)(struct node *n);
 };
 
 static void load_root(struct tree *t, struct node *n);
@@ -453,9 +457,10 @@ static void fetched(struct fetch *f, struct listing *l, const struct fetch_error
     struct load_ctx *lc = arg;
     struct node *n = lc->n;
 
-    (void)f;
     if (l && n->kind == NODE_CAMPAIGNS && n->acct->campaigns)
         listing_keep_ids(l, n->acct->campaigns);
+    if (l)
+        cache_set_source(n->cache, fetch_url(f), fetch_total(f));
     tree_loaded(lc->t, n, l, err);
     free(lc);
 }
@@ -689,6 +694,113 @@ enum cache_wait_answer tree_wait(struct tree *t, struct node *node, struct cache
 {
     (void)t;
     return cache_wait(node->cache, w);
+}
+
+/* ---- extended attributes ---- */
+
+#define XATTR_PREFIX "user.campaignfs."
+#define XATTR_MAX    6
+
+struct xattrs {
+    int n;
+    const char *name[XATTR_MAX];
+    char value[XATTR_MAX][1024];
+};
+
+static struct node *source_of(struct node *n)
+{
+    if (node_types[n->kind].source)
+        return node_types[n->kind].source(n);
+    while (n && !node_types[n->kind].fetched)
+        n = n->parent;
+    return n;
+}
+
+static void xattr_add(struct xattrs *x, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void xattr_add(struct xattrs *x, const char *name, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (x->n >= XATTR_MAX)
+        return;
+    x->name[x->n] = name;
+    va_start(ap, fmt);
+    vsnprintf(x->value[x->n], sizeof(x->value[0]), fmt, ap);
+    va_end(ap);
+    x->n++;
+}
+
+static void xattr_time(struct xattrs *x, const char *name, time_t when)
+{
+    struct tm tm;
+    char text[32];
+
+    if (when <= 0 || !gmtime_r(&when, &tm))
+        return;
+    strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    xattr_add(x, name, "%s", text);
+}
+
+static void collect_xattrs(struct tree *t, struct node *n, struct xattrs *x)
+{
+    struct node *src = source_of(n);
+    struct cache_info ci;
+
+    (void)t;
+    x->n = 0;
+    if (!src || !src->cache) {
+        xattr_add(x, XATTR_PREFIX "stale", "0");
+        return;
+    }
+    cache_info(src->cache, rate_now(), &ci);
+    if (*ci.url)
+        xattr_add(x, XATTR_PREFIX "url", "%s", ci.url);
+    xattr_time(x, XATTR_PREFIX "fetched_at", ci.fetched_at);
+    xattr_time(x, XATTR_PREFIX "expires_at", ci.expires_at);
+    xattr_add(x, XATTR_PREFIX "stale", "%d", ci.stale ? 1 : 0);
+    if (node_is_dir(n) && src == n && ci.total >= 0)
+        xattr_add(x, XATTR_PREFIX "total", "%ld", ci.total);
+    if (node_is_dir(n) && src == n && *ci.error)
+        xattr_add(x, XATTR_PREFIX "error", "%s", ci.error);
+}
+
+/* Copies len bytes into buf (size 0: the length only). */
+static int xattr_copy(char *buf, size_t size, const char *data, size_t len)
+{
+    if (size == 0)
+        return (int)len;
+    if (size < len)
+        return -ERANGE;
+    memcpy(buf, data, len);
+    return (int)len;
+}
+
+int tree_getxattr(struct tree *t, struct node *n, const char *name, char *buf, size_t size)
+{
+    struct xattrs x;
+
+    collect_xattrs(t, n, &x);
+    for (int i = 0; i < x.n; i++)
+        if (strcmp(x.name[i], name) == 0)
+            return xattr_copy(buf, size, x.value[i], strlen(x.value[i]));
+    return -ENODATA;
+}
+
+int tree_listxattr(struct tree *t, struct node *n, char *buf, size_t size)
+{
+    struct xattrs x;
+    char names[XATTR_MAX * 32];
+    size_t len = 0;
+
+    collect_xattrs(t, n, &x);
+    for (int i = 0; i < x.n; i++) {
+        size_t k = strlen(x.name[i]) + 1;
+        memcpy(names + len, x.name[i], k);
+        len += k;
+    }
+    return xattr_copy(buf, size, names, len);
 }
 
 bool tree_dir_opened(struct node *dir, const struct listing *l)

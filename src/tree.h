@@ -119,6 +119,14 @@ int tree_content(struct tree *t, struct node *n, struct listing **l, const struc
  * answered from the page cache. */
 void tree_prefill(struct tree *t, struct node *n);
 
+/* Extended attributes (user.campaignfs.*: url, fetched_at, expires_at,
+ * stale; directories also total and, after a failed load, error): the value
+ * of name copied into buf, or with size 0 only its length; the list of
+ * names, NUL-separated.  The length, or -ENODATA (no such attribute) or
+ * -ERANGE (buf too small).  Nothing is loaded. */
+int tree_getxattr(struct tree *t, struct node *n, const char *name, char *buf, size_t size);
+int tree_listxattr(struct tree *t, struct node *n, char *buf, size_t size);
+
 /* Records that the kernel was handed listing l of dir for its readdir
  * cache; returns whether it held that very listing already. */
 bool tree_dir_opened(struct node *dir, const struct listing *l);

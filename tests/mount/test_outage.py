@@ -63,9 +63,22 @@ def test_outage_serves_the_last_listings_and_heals():
             assert during == before  # the previous complete listings, byte for byte
 
             # still down: the same again, after the refresh failed for sure
-            wait_for(lambda: "still showing the previous listing" in m.stderr(),
-                     what="the failed refresh")
+            def refresh_failed():
+                os.listdir(root + "/campaigns")  # past the TTL: a refresh, which fails
+                return "still showing the previous listing" in m.stderr()
+            wait_for(refresh_failed, what="the failed refresh")
             assert snapshot(root) == before
+            # marked stale, with the reason
+            contacts = os.path.dirname(os.path.join(root, min(k for k in before
+                                                             if "/contacts/" in k)))
+            assert os.getxattr(contacts, "user.campaignfs.stale") == b"1"
+            assert os.getxattr(root + "/campaigns", "user.campaignfs.stale") == b"1"
+
+            def campaign_list_failed():
+                os.listdir(root + "/campaigns")
+                return "user.campaignfs.error" in os.listxattr(root + "/campaigns")
+            wait_for(campaign_list_failed, what="the campaign list's refresh to fail")
+            assert b"[altur]" in os.getxattr(root + "/campaigns", "user.campaignfs.error")
             # a directory never fetched is an error, not an empty directory
             never = m.path("burki", "campaigns")
             try:
@@ -89,6 +102,13 @@ def test_outage_serves_the_last_listings_and_heals():
                     return False
                 return snapshot(root) == before and restarted.stats()["total_requests"] > 0
             assert wait_for(healed, limit=60, what="the mount to heal")
+            assert wait_for(lambda: os.getxattr(root + "/campaigns", "user.campaignfs.stale")
+                            == b"0", what="the campaign list to be fresh again")
+            try:
+                os.getxattr(root + "/campaigns", "user.campaignfs.error")
+                raise AssertionError("an error is still shown after the refresh")
+            except OSError as e:
+                assert e.errno == errno.ENODATA
             assert sorted(os.listdir(never)) == sorted(
                 str(c["id"]) for c in restarted.dump("burki")["campaigns"])
     finally:
