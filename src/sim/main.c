@@ -326,7 +326,7 @@ static int write_outputs(const struct sim *s)
     char line[32], *config;
 
     if (s->opt.port_file) {
-        snprintf(line, sizeof(line), "%u\n", s->port);
+        snprintf(line, sizeof(line), "%u\n", atomic_load(&s->port));
         if (output_write_atomic(s->opt.port_file, line) < 0) {
             fprintf(stderr, "campaignfs-sim: cannot write --port-file %s: %s\n", s->opt.port_file,
                     strerror(errno));

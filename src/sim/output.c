@@ -22,7 +22,7 @@ void output_authority(const struct sim *s, char *buf, size_t len)
         host = "127.0.0.1";
     else if (strcmp(host, "::") == 0)
         host = "::1";
-    snprintf(buf, len, "%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", s->port);
+    snprintf(buf, len, "%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", atomic_load(&s->port));
 }
 
 char *output_config(const struct sim *s)

@@ -189,7 +189,8 @@ static void route(struct request *rq, struct routing *rt)
 static void dispatch(struct sim *s, struct request *rq, struct reply *rp, struct routing *rt)
 {
     rq->seq = atomic_fetch_add(&s->seq, 1);
-    if (override_take(&s->overrides, rq->target, s->port, rp, &rt->hang) != OVERRIDE_NONE) {
+    if (override_take(&s->overrides, rq->target, atomic_load(&s->port), rp, &rt->hang) !=
+        OVERRIDE_NONE) {
         rt->override = true;
         return;
     }
@@ -646,6 +647,7 @@ static int start_daemon(struct sim *s)
     }
     if (s->opt.tls_cert_pem)
         flags |= MHD_USE_TLS;
+    atomic_store(&s->port, s->opt.port); /* until the kernel's pick is known */
     atomic_store(&s->starting, true);
     s->daemon = MHD_start_daemon(
         flags | (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
@@ -660,7 +662,7 @@ static int start_daemon(struct sim *s)
         return -1;
     }
     info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : s->opt.port;
+    atomic_store(&s->port, info ? info->port : s->opt.port);
     return 0;
 }
 
