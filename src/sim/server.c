@@ -360,7 +360,7 @@ static struct MHD_Response *build_body(struct sim *s, struct request *rq, struct
         rp->body = strdup("{}");
         rp->len = 2;
     }
-    if (f == FAULT_RESET) {
+    if (f == FAULT_RESET && rp->len > 0) { /* an empty body would arrive whole */
         rt->served = FAULT_RESET;
         return reset_response(rp);
     }

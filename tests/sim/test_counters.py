@@ -92,6 +92,18 @@ def test_truncate_not_counted_for_a_body_too_short_to_cut(make_sim):
     assert nonzero(faults(s)["altur"]) == {"override": 2, "truncate": 1}
 
 
+def test_reset_and_malformed_not_counted_for_an_empty_body(make_sim):
+    """Burki's 307 has no body: half of nothing is the whole answer."""
+    for kind in ("reset", "malformed"):
+        s = make_sim("--faults", f"{kind}=1", *NO_LIMITS)
+        status, headers, body = s.request("burki", "GET", "/campaigns", auth=False)
+        assert (status, body) == (307, b"") and headers["Location"]
+        assert nonzero(faults(s)["burki"]) == {"redirect": 1}
+        want = None if kind == "reset" else 200  # a broken connection; a bad body
+        assert ask(s, "burki") == want
+        assert nonzero(faults(s)["burki"]) == {"redirect": 1, kind: 1}
+
+
 def test_overrides_and_redirects(fresh_sim):
     s = fresh_sim
     s.request("burki", "GET", "/campaigns", auth=False)  # Burki's own 307
