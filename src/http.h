@@ -107,7 +107,7 @@ int fetch_errno(enum fetch_class cls);
  * jitter drawn from *seed: base 0.25 s doubling up to 8 s, +-25 %. */
 double http_backoff(int attempt, unsigned int *seed);
 
-#define HTTP_MAX_ATTEMPTS     5                     /* per request, for transient failures */
+#define HTTP_MAX_ATTEMPTS     10                    /* per request, for transient failures */
 #define HTTP_MAX_RATE_RETRIES 20                    /* per request, for 429s (each waited out) */
 #define HTTP_DEFAULT_MAX_BODY (64L * 1024 * 1024)   /* -o max_body= */
 #define HTTP_MAX_BODY         (1024L * 1024 * 1024) /* the most -o max_body= may be */

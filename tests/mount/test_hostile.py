@@ -119,8 +119,8 @@ def test_a_redirect_that_must_not_be_followed_is_a_clear_error(case, target, mes
 
 DEEP = b'{"contacts": [' + b"[" * 5000 + b"]" * 5000 + b'], "pagination": {}}'
 HOSTILE = {
-    "not-json": (raw(b"<html>oops</html>"), "malformed JSON", 5),
-    "truncated": (raw(b'{"contacts": [{"id": 1}, {"id"'), "truncated", 5),
+    "not-json": (raw(b"<html>oops</html>"), "malformed JSON", 10),
+    "truncated": (raw(b'{"contacts": [{"id": 1}, {"id"'), "truncated", 10),
     "items-not-objects": (ok(burki_page([1, 2, 3])), "is not an object", 1),
     "missing-id": (ok(burki_page([{"id": 1}, {"name": "no id"}])), "has no id", 1),
     "empty-id": (ok(burki_page([{"id": ""}])), "has no id", 1),
@@ -151,7 +151,7 @@ def test_a_hostile_answer_fails_its_directory_and_nothing_else(case):
                 "0.json", "1.json", "2.json"]
             assert listdir_errno(bad) == errno.EIO  # still nothing shown, not an empty dir
         asked = len(s.seen(lambda m_, p, h: p.startswith("/api/v1/campaigns/7/contacts")))
-        # a damaged transfer is asked again (up to 5 attempts); an answer
+        # a damaged transfer is asked again (up to 10 attempts); an answer
         # that is wrong as it stands is not; the second listing meets the
         # failure's backoff and asks nothing
         assert 1 <= asked <= most_requests
