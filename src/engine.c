@@ -335,14 +335,13 @@ static bool retry_later(struct engine *e, struct engine_req *r, double now,
 {
     double wait;
 
-    if (++r->attempts >= HTTP_MAX_ATTEMPTS)
+    if (++r->attempts >= (err->unreachable ? HTTP_MAX_UNREACHABLE : HTTP_MAX_ATTEMPTS))
         return false;
     wait = http_backoff(r->attempts, &e->seed);
     if (now + wait - r->first_start > 2.0 * (double)e->timeout)
         return false; /* asked long enough: the operation waiting gets its answer */
     atomic_fetch_add(&r->acct->retries, 1);
-    log_debug("%s (attempt %d of %d, retrying in %.2f s)", err->message, r->attempts,
-              HTTP_MAX_ATTEMPTS, wait);
+    log_debug("%s (attempt %d, retrying in %.2f s)", err->message, r->attempts, wait);
     r->not_before = now + wait;
     r->next = e->delayed;
     e->delayed = r;

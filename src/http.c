@@ -50,7 +50,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 
 double http_backoff(int attempt, unsigned int *seed)
 {
-    double base = fmin(8.0, 0.25 * pow(2, attempt - 1));
+    double base = fmin(HTTP_MAX_BACKOFF, 0.25 * pow(2, attempt - 1));
     double jitter = ((double)rand_r(seed) / RAND_MAX - 0.5) * 0.5; /* +-25 % */
 
     return base * (1 + jitter);
@@ -138,6 +138,7 @@ void http_set_error(struct fetch_error *err, const struct account *a, const char
 
     err->cls = cls;
     err->cancelled = false;
+    err->unreachable = false;
     err->status = status;
     snprintf(err->message, sizeof(err->message), "[%s] %s %s: %s%s%s (section [%s] of %s)", a->name,
              method, url, what, *h ? "; " : "", h, a->name, a->config_path);
@@ -296,6 +297,7 @@ enum fetch_class http_classify(const struct account *a, CURLcode rc, long status
                                double *wait)
 {
     enum fetch_class cls = FETCH_OK;
+    bool unreachable = false;
     char what[512] = "";
 
     *wait = -1;
@@ -316,6 +318,7 @@ enum fetch_class http_classify(const struct account *a, CURLcode rc, long status
                  *t->curl_err ? t->curl_err : curl_easy_strerror(rc));
     } else if (rc != CURLE_OK) {
         cls = rc == CURLE_OPERATION_TIMEDOUT ? FETCH_TIMEOUT : FETCH_NETWORK;
+        unreachable = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST;
         snprintf(what, sizeof(what), "%s", *t->curl_err ? t->curl_err : curl_easy_strerror(rc));
     } else if (status >= 200 && status < 300) {
         enum body_verdict v =
@@ -331,7 +334,9 @@ enum fetch_class http_classify(const struct account *a, CURLcode rc, long status
         if (cls == FETCH_RATE)
             *wait = rate_wait(a, t);
     }
-    if (cls != FETCH_OK)
+    if (cls != FETCH_OK) {
         http_set_error(err, a, method, url, cls, status, what);
+        err->unreachable = unreachable;
+    }
     return cls;
 }

@@ -35,6 +35,7 @@ enum fetch_class {
 struct fetch_error {
     enum fetch_class cls;
     bool cancelled;    /* ended by campaignfs itself (unmounting, no longer wanted) */
+    bool unreachable;  /* nothing listens there (connection refused, no such host) */
     long status;       /* HTTP status, 0 if none */
     char message[768]; /* "[account] METHOD URL: what happened; what to do" */
 };
@@ -104,11 +105,13 @@ bool http_transient(enum fetch_class cls);
 int fetch_errno(enum fetch_class cls);
 
 /* The retry delay for attempt n (1-based) of a transient failure, with
- * jitter drawn from *seed: base 0.25 s doubling up to 8 s, +-25 %. */
+ * jitter drawn from *seed: base 0.25 s doubling up to HTTP_MAX_BACKOFF, +-25 %. */
 double http_backoff(int attempt, unsigned int *seed);
 
-#define HTTP_MAX_ATTEMPTS     10                    /* per request, for transient failures */
-#define HTTP_MAX_RATE_RETRIES 20                    /* per request, for 429s (each waited out) */
+#define HTTP_MAX_ATTEMPTS     10  /* per request, for transient failures */
+#define HTTP_MAX_UNREACHABLE  4   /* per request, when nothing listens: the host is down */
+#define HTTP_MAX_BACKOFF      2.0 /* seconds between attempts, at most */
+#define HTTP_MAX_RATE_RETRIES 20  /* per request, for 429s (each waited out) */
 #define HTTP_DEFAULT_MAX_BODY (64L * 1024 * 1024)   /* -o max_body= */
 #define HTTP_MAX_BODY         (1024L * 1024 * 1024) /* the most -o max_body= may be */
 #define HTTP_MAX_REDIRECTS    5

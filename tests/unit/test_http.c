@@ -43,7 +43,8 @@ static void test_backoff(void **state)
     for (int i = 0; i < 200; i++) {
         double first = http_backoff(1, &seed), late = http_backoff(10, &seed);
         assert_true(first >= 0.25 * 0.75 && first <= 0.25 * 1.25);
-        assert_true(late >= 8 * 0.75 && late <= 8 * 1.25); /* capped */
+        assert_true(late >= HTTP_MAX_BACKOFF * 0.75 &&
+                    late <= HTTP_MAX_BACKOFF * 1.25); /* capped */
     }
     assert_true(http_backoff(3, &seed) > http_backoff(1, &seed));
 }
