@@ -71,13 +71,17 @@ def test_outage_serves_the_last_listings_and_heals():
             # marked stale, with the reason
             contacts = os.path.dirname(os.path.join(root, min(k for k in before
                                                              if "/contacts/" in k)))
-            assert os.getxattr(contacts, "user.campaignfs.stale") == b"1"
-            assert os.getxattr(root + "/campaigns", "user.campaignfs.stale") == b"1"
+            # (a listing whose refresh made it before the stop is stale once
+            # its TTL is over again)
+            wait_for(lambda: os.listdir(contacts) and
+                     os.getxattr(contacts, "user.campaignfs.stale") == b"1",
+                     what="the contacts to be marked stale")
 
             def campaign_list_failed():
                 os.listdir(root + "/campaigns")
                 return "user.campaignfs.error" in os.listxattr(root + "/campaigns")
             wait_for(campaign_list_failed, what="the campaign list's refresh to fail")
+            assert os.getxattr(root + "/campaigns", "user.campaignfs.stale") == b"1"
             assert b"[altur]" in os.getxattr(root + "/campaigns", "user.campaignfs.error")
             # a directory never fetched is an error, not an empty directory
             never = m.path("burki", "campaigns")
