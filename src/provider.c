@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 extern const struct provider provider_altur, provider_burki, provider_truedy, provider_koreai;
 
@@ -309,6 +310,109 @@ void page_request_free(struct page_request *req)
 
 /* ---- parsing ---- */
 
+/* Compares the decimal digits d[0..n) with the limit (same length). */
+static bool digits_over(const char *d, size_t n, const char *limit)
+{
+    size_t k = strlen(limit);
+
+    return n > k || (n == k && memcmp(d, limit, k) > 0);
+}
+
+/* Checks the number at p (of at most n bytes) against RFC 8259's grammar and
+ * json-c's range; 0 and its length in *used, or -1 with why. */
+static int number_ok(const char *p, size_t n, size_t *used, const char **why)
+{
+    size_t j = p[0] == '-' ? 1 : 0, first = j;
+
+    if (j < n && p[j] == '0') {
+        j++;
+    } else if (j < n && isdigit((unsigned char)p[j])) {
+        while (j < n && isdigit((unsigned char)p[j]))
+            j++;
+    } else if (j < n && (p[j] == 'I' || p[j] == 'i' || p[j] == 'N' || p[j] == 'n')) {
+        *why = "a number that is not JSON (NaN or Infinity)";
+        return -1;
+    } else {
+        *used = j; /* json-c says what is wrong, or that the body was cut */
+        return 0;
+    }
+    if (j < n && isdigit((unsigned char)p[j])) {
+        *why = "a number with a leading zero";
+        return -1;
+    }
+    if (digits_over(p + first, j - first,
+                    p[0] == '-' ? "9223372036854775808" : "18446744073709551615") &&
+        !(j < n && (p[j] == '.' || p[j] == 'e' || p[j] == 'E'))) {
+        *why = "an integer beyond 64 bits (it cannot be shown exactly)";
+        return -1;
+    }
+    if (j < n && p[j] == '.') {
+        if (++j < n && !isdigit((unsigned char)p[j])) {
+            *why = "a number ending in '.'";
+            return -1;
+        }
+        while (j < n && isdigit((unsigned char)p[j]))
+            j++;
+    }
+    if (j < n && (p[j] == 'e' || p[j] == 'E')) {
+        j++;
+        if (j < n && (p[j] == '+' || p[j] == '-'))
+            j++;
+        if (j < n && !isdigit((unsigned char)p[j])) {
+            *why = "a number with an empty exponent";
+            return -1;
+        }
+        while (j < n && isdigit((unsigned char)p[j]))
+            j++;
+    }
+    *used = j;
+    return 0;
+}
+
+/* json-c reads some numbers that are not JSON (1., 007, NaN) and saturates
+ * integers beyond 64 bits: either would show bytes the server did not send,
+ * or merge two records whose ids differ.  Such a body is refused before it
+ * is parsed.  0, or -1 with a message in err. */
+static int numbers_check(const char *body, size_t len, char *err, size_t errlen)
+{
+    const char *why = NULL;
+    bool in_string = false;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)body[i];
+        size_t used = 0;
+
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+        } else if (c == '-' || isdigit(c)) {
+            if (number_ok(body + i, len - i, &used, &why) < 0)
+                break;
+            i += used - 1;
+        } else if (isalpha(c)) {
+            size_t n = 0;
+            while (i + n < len && isalpha((unsigned char)body[i + n]))
+                n++;
+            if ((n == 3 && strncasecmp(body + i, "nan", 3) == 0) ||
+                (n == 8 && strncasecmp(body + i, "infinity", 8) == 0)) {
+                why = "a number that is not JSON (NaN or Infinity)";
+                break;
+            }
+            i += n - 1; /* other words: json-c accepts true, false and null only */
+        }
+    }
+    if (!why)
+        return 0;
+    snprintf(err, errlen, "the answer holds %s", why);
+    return -1;
+}
+
 /* The JSON value of body, or NULL with *rc PARSE_MALFORMED (maybe damaged
  * in transit) or PARSE_INVALID (nested deeper than json-c's limit: never
  * a provider's answer). */
@@ -320,6 +424,11 @@ static json_object *parse_body(const char *body, size_t len, int *rc, char *err,
 
     if (!tok) {
         snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (numbers_check(body, len, err, errlen) < 0) {
+        json_tokener_free(tok);
+        *rc = PARSE_INVALID;
         return NULL;
     }
     root = json_tokener_parse_ex(tok, body, (int)len);

@@ -451,6 +451,42 @@ static void test_hostile_pages(void **state)
                      PARSE_INVALID);
     assert_non_null(strstr(err, "nesting too deep"));
 
+    /* numbers json-c would change or that are not JSON: refused, not retried */
+    const char *bad[] = {"88888888888888888888",
+                         "-9223372036854775809",
+                         "007",
+                         "1.",
+                         "1.e5",
+                         "NaN",
+                         "-Infinity",
+                         "1e+"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char body[128];
+        int len = snprintf(body, sizeof(body), "{\"contacts\": [{\"id\": %s}]} ", bad[i]);
+        assert_int_equal(
+            provider_page_parse(altur, c, body, (size_t)len, &cur, &root, &items, err, sizeof(err)),
+            PARSE_INVALID);
+    }
+    const char *good[] = {"18446744073709551615",
+                          "-9223372036854775808",
+                          "0",
+                          "-0.5",
+                          "1.5e3",
+                          "\"007 NaN 1.\"",
+                          "true"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        char body[128];
+        int len = snprintf(body, sizeof(body), "{\"contacts\": [{\"id\": 1, \"x\": %s}]}", good[i]);
+        assert_int_equal(
+            provider_page_parse(altur, c, body, (size_t)len, &cur, &root, &items, err, sizeof(err)),
+            0);
+        json_object_put(root);
+    }
+    /* a body cut inside a number is damage (asked again), not a refusal */
+    assert_int_equal(provider_page_parse(altur, c, "{\"contacts\": [{\"id\": 1.", 23, &cur, &root,
+                                         &items, err, sizeof(err)),
+                     PARSE_MALFORMED);
+
     listing_builder_init(&b, c, ENTRY_FILE);
     json_object *num = json_object_new_int(5), *noid = json_tokener_parse("{\"name\": \"x\"}");
     json_object *empty = json_tokener_parse("{\"id\": \"\", \"f_id\": null}");
