@@ -207,7 +207,9 @@ static bool json_scalars_valid(const char *text, size_t len)
         } else {
             while (i < len && !strchr("{}[]:, \n\"", text[i]))
                 i++;
-            if (!json_scalar_valid(text + start, i - start))
+            /* "-0": JSON, but json-c reads it back as the integer 0 */
+            if (!json_scalar_valid(text + start, i - start) ||
+                (i - start == 2 && !memcmp(text + start, "-0", 2)))
                 return false;
         }
     }
