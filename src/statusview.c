@@ -740,6 +740,8 @@ static void signals_install(struct saved_signals *saved)
     stop_requested = 0;
     sigaction(SIGINT, &sa, &saved->intr);
     sigaction(SIGTERM, &sa, &saved->term);
+    if (saved->intr.sa_handler == SIG_IGN) /* a background job: keep ignoring ^C */
+        sigaction(SIGINT, &saved->intr, NULL);
 }
 
 static void signals_restore(const struct saved_signals *saved)
@@ -804,9 +806,10 @@ static int draw_frame(FILE *out, bool tty, bool first, const char *path, char *e
     terminal_size(out, tty, &v.width, &rows);
     v.max_lines = tty && rows > 1 ? rows - 1 : 0; /* a last newline must not scroll */
     rc = load_and_render(&v, path, err, errlen, errnum);
-    if (rc != 0)
-        line(&v, "campaignfs: cannot show %s: %s (trying again every second)",
-             safe_text(p, sizeof(p), path), safe_text(e, sizeof(e), err));
+    if (rc != 0) {
+        line(&v, "campaignfs: cannot show %s:", safe_text(p, sizeof(p), path));
+        line(&v, "  %s (trying again every second)", safe_text(e, sizeof(e), err));
+    }
     fclose(mem);
     if (rc == 0 || !first) {
         if (tty)

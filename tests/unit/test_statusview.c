@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,6 +369,111 @@ static void test_watch_frames(void **state)
     free(err);
 }
 
+/* Writes text to path atomically (a new file renamed over it). */
+static void replace_file(const char *path, const char *text)
+{
+    char tmp[160];
+    FILE *f;
+
+    snprintf(tmp, sizeof(tmp), "%s.new", path);
+    f = fopen(tmp, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    assert_int_equal(rename(tmp, path), 0);
+}
+
+struct later_write {
+    const char *path, *text;
+    int delay_ms;
+};
+
+static void *write_later(void *arg)
+{
+    const struct later_write *w = arg;
+    struct timespec ts = {w->delay_ms / 1000, (long)(w->delay_ms % 1000) * 1000000};
+    FILE *f;
+
+    nanosleep(&ts, NULL);
+    if (!strstr(w->path, "fifo")) {
+        replace_file(w->path, w->text);
+        return NULL;
+    }
+    f = fopen(w->path, "w"); /* blocks until the reader opens the FIFO */
+    if (f) {
+        fputs(w->text, f);
+        fclose(f);
+    }
+    return NULL;
+}
+
+/* A status that stops being readable after the first frame: the watch goes
+ * on, and the frame says what is wrong. */
+static void test_watch_later_failure(void **state)
+{
+    (void)state;
+    char path[128], *out, *err;
+    pthread_t t;
+    struct later_write w = {path, "<html>", 300};
+
+    snprintf(path, sizeof(path), "%s/.campaignfs/status", tmpdir);
+    assert_int_equal(pthread_create(&t, NULL, write_later, &w), 0);
+    assert_int_equal(run(tmpdir, true, 2, &out, &err), 0);
+    pthread_join(t, NULL);
+    assert_non_null(strstr(out, "fetching altur/campaigns/12/contacts"));
+    assert_non_null(strstr(out, "\n\ncampaignfs: cannot show "));
+    assert_non_null(strstr(out, "not JSON"));
+    assert_non_null(strstr(out, "(trying again every second)"));
+    free(out);
+    free(err);
+    replace_file(path, fixture);
+}
+
+/* Read to EOF, whatever st_size says: a FIFO (size 0), and a document
+ * larger than the first read buffer. */
+static void test_read_to_eof(void **state)
+{
+    (void)state;
+    char path[128], fifo[128], *out, *err, *big;
+    size_t n = 100000;
+    pthread_t t;
+    struct later_write w = {fifo, fixture, 0};
+
+    snprintf(fifo, sizeof(fifo), "%s/fifo", tmpdir);
+    snprintf(path, sizeof(path), "%s/.campaignfs/status", tmpdir);
+    assert_int_equal(mkdir(fifo, 0755), 0);
+    snprintf(fifo, sizeof(fifo), "%s/fifo/.campaignfs", tmpdir);
+    assert_int_equal(mkdir(fifo, 0755), 0);
+    snprintf(fifo, sizeof(fifo), "%s/fifo/.campaignfs/status", tmpdir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(pthread_create(&t, NULL, write_later, &w), 0);
+    snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+    assert_int_equal(run(path, false, 0, &out, &err), 0);
+    pthread_join(t, NULL);
+    assert_non_null(strstr(out, "fetching burki-eu/campaigns/7/calls"));
+    free(out);
+    free(err);
+    unlink(fifo);
+    snprintf(fifo, sizeof(fifo), "%s/fifo/.campaignfs", tmpdir);
+    rmdir(fifo);
+    rmdir(path);
+
+    big = malloc(n + 200);
+    assert_non_null(big);
+    snprintf(path, sizeof(path), "%s/.campaignfs/status", tmpdir);
+    n = (size_t)sprintf(big, "{\"accounts\": [{\"name\": \"big\", \"url\": \"");
+    memset(big + n, 'u', 90000);
+    strcpy(big + n + 90000, "\"}], \"version\": \"9.9\"}");
+    replace_file(path, big);
+    assert_int_equal(run(tmpdir, false, 0, &out, &err), 0);
+    assert_non_null(strstr(out, "campaignfs 9.9"));
+    assert_non_null(strstr(out, "big  [?]"));
+    free(out);
+    free(err);
+    free(big);
+    replace_file(path, fixture);
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -427,6 +533,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_main_not_json, make_mount, remove_mount),
         cmocka_unit_test_setup_teardown(test_watch_frames, make_mount, remove_mount),
         cmocka_unit_test_setup_teardown(test_watch_signal, make_mount, remove_mount),
+        cmocka_unit_test_setup_teardown(test_watch_later_failure, make_mount, remove_mount),
+        cmocka_unit_test_setup_teardown(test_read_to_eof, make_mount, remove_mount),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
