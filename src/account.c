@@ -295,6 +295,7 @@ int account_open(struct account *a, const struct account_config *cfg, const char
     double rate = cfg->rate_limit >= 0 ? cfg->rate_limit : p->default_rate;
 
     memset(a, 0, sizeof(*a));
+    pthread_mutex_init(&a->errors_lock, NULL);
     a->name = strdup(cfg->name);
     a->provider = p;
     a->url = strdup(cfg->url ? cfg->url : p->default_url);
@@ -323,8 +324,30 @@ int account_open(struct account *a, const struct account_config *cfg, const char
     return 0;
 }
 
+void account_note_error(struct account *a, const struct fetch_error *err)
+{
+    struct account_errors *e;
+
+    if (err->cancelled || err->cls <= FETCH_OK || err->cls >= FETCH_CLASS_COUNT)
+        return;
+    pthread_mutex_lock(&a->errors_lock);
+    e = &a->errors[err->cls];
+    e->count++;
+    e->last_at = time(NULL);
+    snprintf(e->last_message, sizeof(e->last_message), "%s", err->message);
+    pthread_mutex_unlock(&a->errors_lock);
+}
+
+void account_errors_get(struct account *a, struct account_errors out[FETCH_CLASS_COUNT])
+{
+    pthread_mutex_lock(&a->errors_lock);
+    memcpy(out, a->errors, sizeof(a->errors));
+    pthread_mutex_unlock(&a->errors_lock);
+}
+
 void account_close(struct account *a)
 {
+    pthread_mutex_destroy(&a->errors_lock);
     rate_bucket_destroy(&a->bucket);
     auth_headers_unref(a->auth);
     headers_free(a->plain_get);

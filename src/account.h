@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "http.h"
 #include "provider.h"
 #include "rate.h"
 
@@ -23,6 +24,14 @@
 #define KOREAI_TOKEN_RENEW_BEFORE   300  /* re-signed this long before it expires */
 
 struct engine_req;
+
+/* The requests of an account that ended with one failure class (after
+ * their retries), for status. */
+struct account_errors {
+    unsigned long count;
+    time_t last_at;         /* wall clock of the last one */
+    char last_message[768]; /* its message (already free of credentials) */
+};
 
 /* The request headers of one credential generation, shared by the
  * transfers that use them (engine thread: plain counts).  A renewed
@@ -69,6 +78,11 @@ struct account {
     atomic_ulong retries;
     atomic_ulong rate_limited; /* 429 answers */
     atomic_int max_in_flight;
+    atomic_ulong rate_wait_ms; /* time requests were held back by the rate limit or a 429 */
+    double
+        rate_blocked_since; /* engine thread: when the queue began to wait for a token (0: not) */
+    pthread_mutex_t errors_lock;
+    struct account_errors errors[FETCH_CLASS_COUNT];
 };
 
 /* Takes / drops a reference to a header set. */
@@ -89,6 +103,12 @@ int account_renew_auth(struct account *a, char *err, size_t errlen);
 /* A malloc'd copy of text (from a server) with every credential of the
  * account replaced by "[redacted]"; NULL on out of memory. */
 char *account_redact(const struct account *a, const char *text);
+
+/* Counts a request that failed (not one campaignfs cancelled itself). */
+void account_note_error(struct account *a, const struct fetch_error *err);
+
+/* A copy of the failure counters, read at once. */
+void account_errors_get(struct account *a, struct account_errors out[FETCH_CLASS_COUNT]);
 
 /* Sets up the account from its config: resolves the credential (runs
  * *_command, reads *_file), signs the Kore.ai JWT.  default_ttl applies when

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "fetch.h"
+
 #define BACKOFF_MAX_SECS 300.0
 
 void cache_init(struct cache *c)
@@ -174,6 +176,20 @@ void cache_set_source(struct cache *c, const char *url, long total)
     pthread_mutex_unlock(&c->lock);
 }
 
+static void fetch_info(const struct fetch *f, struct cache_info *out)
+{
+    const struct fetch_progress *p = fetch_progress(f);
+
+    out->fetch.active = true;
+    out->fetch.pages_done = atomic_load(&p->pages_done);
+    out->fetch.pages_total = atomic_load(&p->pages_total);
+    out->fetch.records = atomic_load(&p->records);
+    out->fetch.bytes = atomic_load(&p->bytes);
+    out->fetch.records_total = fetch_total(f);
+    out->fetch.started = p->started;
+    out->fetch.started_wall = p->started_wall;
+}
+
 void cache_info(struct cache *c, double now, struct cache_info *out)
 {
     memset(out, 0, sizeof(*out));
@@ -188,6 +204,9 @@ void cache_info(struct cache *c, double now, struct cache_info *out)
         snprintf(out->url, sizeof(out->url), "%s", c->url);
     if (c->failures > 0 && c->error_message)
         snprintf(out->error, sizeof(out->error), "%s", c->error_message);
+    out->bytes = c->value ? c->value->total_bytes : 0;
+    if (c->fetch) /* it lives until its end is published, under this lock */
+        fetch_info(c->fetch, out);
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -244,11 +263,11 @@ void cache_fail(struct cache *c, const struct cache_policy *pol, double now,
     end_load(c, err->cls == FETCH_OK ? FETCH_INTERNAL : err->cls, err->message);
 }
 
-void cache_expire(struct cache *c)
+void cache_expire(struct cache *c, double now)
 {
     pthread_mutex_lock(&c->lock);
     if (c->value && isfinite(c->expires))
-        c->expires = 0;
+        c->expires = fmin(c->expires, now);
     c->retry_at = 0;
     pthread_mutex_unlock(&c->lock);
 }

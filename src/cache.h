@@ -107,6 +107,13 @@ struct cache_info {
     long total;        /* -1: none */
     char url[1024];    /* "" if none */
     char error[768];   /* the last failure's message if the last load failed, else "" */
+    size_t bytes;      /* the listing's file bytes */
+    struct {
+        bool active; /* a fetch is in flight */
+        long pages_done, pages_total, records, records_total, bytes;
+        double started; /* monotonic */
+        time_t started_wall;
+    } fetch;
 };
 void cache_info(struct cache *c, double now, struct cache_info *out);
 
@@ -129,9 +136,9 @@ void cache_fail(struct cache *c, const struct cache_policy *pol, double now,
  * only the first of a row. */
 int cache_failures(struct cache *c);
 
-/* Makes the listing expire now: the next look-up refreshes it (showing the
- * old one meanwhile, within max_stale). */
-void cache_expire(struct cache *c);
+/* Makes the listing expire at monotonic time now: the next look-up
+ * refreshes it (showing the old one meanwhile, within max_stale of now). */
+void cache_expire(struct cache *c, double now);
 
 /* Seconds the current listing stays fresh (0 when expired or missing). */
 double cache_fresh_for(struct cache *c, double now);

@@ -94,6 +94,12 @@ static const char *method_of(const struct engine_req *r)
     return r->post_body ? "POST" : "GET";
 }
 
+static void count_failure(struct account *a, const struct fetch_error *err)
+{
+    atomic_fetch_add(&a->failures, 1);
+    account_note_error(a, err);
+}
+
 /* Ends a request without an answer: a failure, or (cancelled) one that
  * campaignfs itself no longer wants (unmounting, a fetch that is over). */
 static void end_early(struct engine_req *r, enum fetch_class cls, const char *what, bool cancelled)
@@ -103,7 +109,7 @@ static void end_early(struct engine_req *r, enum fetch_class cls, const char *wh
     http_set_error(&err, r->acct, method_of(r), r->url, cls, 0, what);
     err.cancelled = cancelled;
     if (!cancelled)
-        atomic_fetch_add(&r->acct->failures, 1);
+        count_failure(r->acct, &err);
     r->done(r, &err);
 }
 
@@ -261,7 +267,8 @@ static void start(struct engine *e, struct engine_req *r)
     n = ++a->in_flight;
     if (n > atomic_load(&a->max_in_flight))
         atomic_store(&a->max_in_flight, n);
-    log_debug("[%s] %s %s", a->name, method_of(r), r->url);
+    r->tries++;
+    r->started = rate_now();
 }
 
 /* Fails every queued request of an account paused for longer than the
@@ -281,9 +288,27 @@ static void fail_paused(struct engine *e, struct account *a, double now)
     }
 }
 
+/* The time an account's queue waits for a rate token or the end of a 429
+ * pause, for status. */
+static void rate_blocked(struct account *a, double now)
+{
+    if (a->queue_head && a->rate_blocked_since == 0)
+        a->rate_blocked_since = now;
+}
+
+static void rate_unblocked(struct account *a, double now)
+{
+    if (a->rate_blocked_since == 0)
+        return;
+    atomic_fetch_add(&a->rate_wait_ms, (unsigned long)((now - a->rate_blocked_since) * 1000));
+    a->rate_blocked_since = 0;
+}
+
 /* Starts what the account allows now; lowers *next to when it may start more. */
 static void dispatch(struct engine *e, struct account *a, double now, double *next)
 {
+    if (!a->queue_head)
+        rate_unblocked(a, now);
     while (a->queue_head && a->in_flight < a->window) {
         struct engine_req *r, *prev;
         double wait;
@@ -293,13 +318,16 @@ static void dispatch(struct engine *e, struct account *a, double now, double *ne
                 fail_paused(e, a, now);
             else
                 *next = fmin(*next, a->paused_until);
+            rate_blocked(a, now);
             return;
         }
         wait = rate_bucket_try_at(&a->bucket, now);
         if (wait > 0) {
             *next = fmin(*next, now + wait);
+            rate_blocked(a, now);
             return;
         }
+        rate_unblocked(a, now);
         r = pick(a, &prev);
         queue_unlink(a, prev, r);
         start(e, r);
@@ -411,6 +439,21 @@ static bool auth_retry(struct engine_req *r)
     return true;
 }
 
+/* At debug level, one line per HTTP request (the URL never holds a credential). */
+static void log_transfer(const struct engine_req *r, CURLcode rc, long status, double now)
+{
+    char outcome[96];
+
+    if (log_get_level() < LOG_LVL_DEBUG)
+        return;
+    if (rc == CURLE_OK)
+        snprintf(outcome, sizeof(outcome), "HTTP %ld", status);
+    else
+        snprintf(outcome, sizeof(outcome), "%s", curl_easy_strerror(rc));
+    log_debug("[%s] %s %s: %s, %zu bytes, %.0f ms, attempt %d", r->acct->name, method_of(r), r->url,
+              outcome, r->t.len, (now - r->started) * 1000, r->tries);
+}
+
 static void finished(struct engine *e, struct engine_req *r, CURLcode rc, long status)
 {
     struct account *a = r->acct;
@@ -420,6 +463,7 @@ static void finished(struct engine *e, struct engine_req *r, CURLcode rc, long s
 
     active_remove(a, r);
     a->in_flight--;
+    log_transfer(r, rc, status, now);
     atomic_fetch_add(&a->requests, 1);
     atomic_fetch_add(&a->bytes, r->t.len);
     auth_headers_unref(r->auth);
@@ -431,7 +475,7 @@ static void finished(struct engine *e, struct engine_req *r, CURLcode rc, long s
             return;
         }
         http_set_error(&err, a, method_of(r), r->url, FETCH_INVALID, status, what);
-        atomic_fetch_add(&a->failures, 1);
+        count_failure(a, &err);
         r->done(r, &err);
         return;
     }
@@ -452,7 +496,7 @@ static void finished(struct engine *e, struct engine_req *r, CURLcode rc, long s
         return;
     if (cls != FETCH_RATE && http_transient(cls) && retry_later(e, r, now, &err))
         return;
-    atomic_fetch_add(&a->failures, 1);
+    count_failure(a, &err);
     r->done(r, &err);
 }
 

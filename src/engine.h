@@ -37,6 +37,8 @@ struct engine_req {
     /* the engine's */
     struct engine_req *next;
     int attempts;     /* transient failures so far */
+    int tries;        /* transfers started (every attempt, redirect and 429 included) */
+    double started;   /* when the current transfer started (monotonic) */
     int rate_retries; /* 429s so far */
     double not_before;
     double first_start; /* when the first attempt started (monotonic) */

@@ -50,6 +50,14 @@ static struct fs *fs_of(fuse_req_t req)
     return fuse_req_userdata(req);
 }
 
+/* The node of a control file that takes writes, or NULL. */
+static struct node *writable(fuse_req_t req, fuse_ino_t ino)
+{
+    struct node *n = tree_node(fs_of(req)->tree, ino);
+
+    return n && tree_writable(n) ? n : NULL;
+}
+
 /* ---- answering ---- */
 
 static void reply_entry(fuse_req_t req, struct tree *t, struct node *n, const struct stat *st)
@@ -385,6 +393,10 @@ static void cfs_init(void *userdata, struct fuse_conn_info *conn)
         conn->want |= FUSE_CAP_PARALLEL_DIROPS;
     if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
         conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
+    /* O_TRUNC as a setattr of its own, so that opening any file but the
+     * refresh control with it fails (EROFS) even when the kernel opens
+     * files itself */
+    conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
 }
 
 static void cfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -518,12 +530,20 @@ static void cfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info
 
 static void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & (O_TRUNC | O_CREAT))) {
+    bool writes = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & (O_TRUNC | O_CREAT));
+
+    if (writes && !writable(req, ino)) {
         fuse_reply_err(req, EROFS);
         return;
     }
     if (fs_of(req)->no_open) {
         fuse_reply_err(req, ENOSYS); /* from now on the kernel opens files itself */
+        return;
+    }
+    if (writes) {
+        fi->direct_io = 1; /* a control file: nothing to keep */
+        fi->fh = 0;
+        fuse_reply_open(req, fi);
         return;
     }
     op_start(req, OP_OPEN, ino, NULL, 0, 0, fi);
@@ -548,6 +568,9 @@ static void cfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
     fuse_reply_err(req, 0);
 }
 
+#define STATFS_FREE_BYTES (1ULL << 50) /* 1 PiB */
+#define STATFS_FREE_FILES (1ULL << 30)
+
 static void cfs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
     struct tree *t = fs_of(req)->tree;
@@ -557,22 +580,37 @@ static void cfs_statfs(fuse_req_t req, fuse_ino_t ino)
     memset(&sv, 0, sizeof(sv));
     sv.f_bsize = 4096;
     sv.f_frsize = 4096;
-    sv.f_blocks = (atomic_load(&t->bytes) + 4095) / 4096;
-    pthread_mutex_lock(&t->lock);
-    sv.f_files = t->n_nodes;
-    pthread_mutex_unlock(&t->lock);
+    /* the providers have no size: free space and files are reported as
+     * plenty (as rclone does), so that df and disk-full monitors see a
+     * mount that is not full */
+    sv.f_bfree = sv.f_bavail = STATFS_FREE_BYTES / 4096;
+    sv.f_blocks = (atomic_load(&t->bytes) + 4095) / 4096 + sv.f_bfree;
+    sv.f_ffree = sv.f_favail = STATFS_FREE_FILES;
+    sv.f_files = tree_count(t) + sv.f_ffree;
     sv.f_namemax = 255;
-    sv.f_flag = ST_RDONLY | ST_NOSUID | ST_NODEV;
+    sv.f_flag = ST_NOSUID | ST_NODEV;
     fuse_reply_statfs(req, &sv);
 }
 
 /* ---- everything that would change the tree ---- */
 
+/* Only the truncation that comes with `echo path > refresh`. */
 static void cfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
                         struct fuse_file_info *fi)
 {
-    (void)ino, (void)attr, (void)to_set, (void)fi;
-    fuse_reply_err(req, EROFS);
+    const int harmless = FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
+                         FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME;
+    struct tree *t = fs_of(req)->tree;
+    struct node *n = writable(req, ino);
+    struct stat st;
+
+    (void)fi;
+    if (!n || (to_set & ~harmless) || ((to_set & FUSE_SET_ATTR_SIZE) && attr->st_size != 0) ||
+        tree_stat(t, n, &st, NULL) != 0) {
+        fuse_reply_err(req, EROFS);
+        return;
+    }
+    fuse_reply_attr(req, &st, 0);
 }
 
 static void cfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
@@ -615,8 +653,14 @@ static void cfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const
 static void cfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
                       struct fuse_file_info *fi)
 {
-    (void)ino, (void)buf, (void)size, (void)off, (void)fi;
-    fuse_reply_err(req, EROFS);
+    struct node *n = writable(req, ino);
+    int rc = n ? tree_write(fs_of(req)->tree, n, buf, size) : -EROFS;
+
+    (void)off, (void)fi;
+    if (rc < 0)
+        fuse_reply_err(req, -rc);
+    else
+        fuse_reply_write(req, (size_t)rc);
 }
 
 static void cfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,

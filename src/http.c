@@ -56,6 +56,18 @@ double http_backoff(int attempt, unsigned int *seed)
     return base * (1 + jitter);
 }
 
+const char *fetch_class_name(enum fetch_class cls)
+{
+    static const char *const names[FETCH_CLASS_COUNT] = {
+        [FETCH_OK] = "ok",           [FETCH_AUTH] = "auth",         [FETCH_NOT_FOUND] = "not_found",
+        [FETCH_RATE] = "rate",       [FETCH_CLIENT] = "client",     [FETCH_SERVER] = "server",
+        [FETCH_NETWORK] = "network", [FETCH_TIMEOUT] = "timeout",   [FETCH_PROTOCOL] = "protocol",
+        [FETCH_INVALID] = "invalid", [FETCH_INTERNAL] = "internal",
+    };
+
+    return cls >= 0 && cls < FETCH_CLASS_COUNT ? names[cls] : "unknown";
+}
+
 int fetch_errno(enum fetch_class cls)
 {
     switch (cls) {

@@ -101,6 +101,9 @@ void http_set_error(struct fetch_error *err, const struct account *a, const char
 /* Whether a class is worth another attempt. */
 bool http_transient(enum fetch_class cls);
 
+/* A class's short name (status, logs): "auth", "not_found", "server"... */
+const char *fetch_class_name(enum fetch_class cls);
+
 /* The errno a FUSE operation returns for a failure class. */
 int fetch_errno(enum fetch_class cls);
 

@@ -7,7 +7,9 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,8 @@
 #include "fs.h"
 #include "log.h"
 #include "notify.h"
+#include "sighup.h"
+#include "statusview.h"
 #include "tree.h"
 
 #define DEFAULT_TTL       60
@@ -31,9 +35,16 @@ struct options {
     char *max_stale;
     char *timeout;
     char *max_body;
+    char *loglevel;
+    char *logfile;
+    char *uid;
+    char *gid;
+    char *umask;
     int show_help;
     int show_version;
     int debug_log;
+    int show_status;
+    int watch;
     char *nonopt[3];
     int n_nonopt;
 };
@@ -43,17 +54,12 @@ struct options {
         t, offsetof(struct options, p), 1                                                          \
     }
 static const struct fuse_opt option_spec[] = {
-    OPT("config=%s", config),
-    OPT("ttl=%s", ttl),
-    OPT("max_stale=%s", max_stale),
-    OPT("timeout=%s", timeout),
-    OPT("max_body=%s", max_body),
-    OPT("-h", show_help),
-    OPT("--help", show_help),
-    OPT("-V", show_version),
-    OPT("--version", show_version),
-    OPT("verbose", debug_log),
-    FUSE_OPT_END,
+    OPT("config=%s", config),       OPT("ttl=%s", ttl),           OPT("max_stale=%s", max_stale),
+    OPT("timeout=%s", timeout),     OPT("max_body=%s", max_body), OPT("loglevel=%s", loglevel),
+    OPT("logfile=%s", logfile),     OPT("uid=%s", uid),           OPT("gid=%s", gid),
+    OPT("umask=%s", umask),         OPT("--status", show_status), OPT("--watch", watch),
+    OPT("-h", show_help),           OPT("--help", show_help),     OPT("-V", show_version),
+    OPT("--version", show_version), OPT("verbose", debug_log),    FUSE_OPT_END,
 };
 
 static int collect_nonopt(void *data, const char *arg, int key, struct fuse_args *outargs)
@@ -73,7 +79,9 @@ static int collect_nonopt(void *data, const char *arg, int key, struct fuse_args
 
 static void usage(const char *prog)
 {
-    printf("usage: %s [options] [SOURCE] MOUNTPOINT\n\n"
+    printf("usage: %s [options] [SOURCE] MOUNTPOINT\n"
+           "       %s --check [-o config=FILE]\n"
+           "       %s --status [--watch] MOUNTPOINT\n\n"
            "Shows the campaigns, contacts and calls of Altur, Burki, Truedy and Kore.ai\n"
            "accounts as a read-only tree of directories and JSON files.\n"
            "SOURCE is accepted and ignored (for mount -t fuse.campaignfs).\n\n"
@@ -88,11 +96,19 @@ static void usage(const char *prog)
            "                           Retry-After waited out (default %d)\n"
            "    -o max_body=SIZE       largest answer accepted, counted after\n"
            "                           decompression (default 64M; K, M, G suffixes)\n"
-           "    -o verbose             log every request at debug level\n"
+           "    -o loglevel=LEVEL      error, warn (default), info or debug (one line\n"
+           "                           per HTTP request)\n"
+           "    -o verbose             the same as -o loglevel=debug\n"
+           "    -o logfile=FILE        log to FILE (appended; opened again on SIGHUP)\n"
+           "                           instead of stderr (foreground) or syslog\n"
+           "    -o uid=USER,gid=GROUP  owner of every file (default: who mounts)\n"
+           "    -o umask=MASK          permission bits taken away, octal (e.g. 027)\n"
+           "    --check                check each account with one request, then exit\n"
+           "    --status MOUNTPOINT    show what a mount is doing (--watch: every second)\n"
            "    -h, --help             this help\n"
            "    -V, --version          the version\n\n"
            "FUSE options:\n",
-           prog, DEFAULT_TTL, DEFAULT_MAX_STALE, DEFAULT_TIMEOUT);
+           prog, prog, prog, DEFAULT_TTL, DEFAULT_MAX_STALE, DEFAULT_TIMEOUT);
     fuse_cmdline_help();
     fuse_lowlevel_help();
 }
@@ -142,6 +158,81 @@ static int parse_size(const char *name, const char *text, long long min, long lo
     return 0;
 }
 
+/* -o uid=, gid=: a number or a name. */
+static int parse_owner(const char *name, const char *text, bool group, unsigned *out)
+{
+    char *end;
+    unsigned long v;
+
+    if (!text)
+        return 0;
+    errno = 0;
+    v = strtoul(text, &end, 10);
+    if (!errno && end != text && !*end && v < UINT_MAX) {
+        *out = (unsigned)v;
+        return 0;
+    }
+    if (group) {
+        struct group *g = getgrnam(text);
+        if (g) {
+            *out = g->gr_gid;
+            return 0;
+        }
+    } else {
+        struct passwd *pw = getpwnam(text);
+        if (pw) {
+            *out = pw->pw_uid;
+            return 0;
+        }
+    }
+    fprintf(stderr, "campaignfs: -o %s=%s: no such %s (give a name or a number)\n", name, text,
+            group ? "group" : "user");
+    return -1;
+}
+
+/* -o umask=: octal permission bits. */
+static int parse_umask(const char *text, mode_t *out)
+{
+    char *end;
+    unsigned long v;
+
+    if (!text)
+        return 0;
+    errno = 0;
+    v = strtoul(text, &end, 8);
+    if (errno || end == text || *end || v > 0777) {
+        fprintf(stderr, "campaignfs: -o umask=%s: not an octal mask from 000 to 777\n", text);
+        return -1;
+    }
+    *out = (mode_t)v;
+    return 0;
+}
+
+/* -o loglevel=, verbose and logfile=. */
+static int set_up_logging(const struct options *o)
+{
+    int level = o->debug_log ? LOG_LVL_DEBUG : LOG_LVL_WARN;
+    int rc;
+
+    if (o->loglevel) {
+        level = log_level_parse(o->loglevel);
+        if (level < 0) {
+            fprintf(stderr, "campaignfs: -o loglevel=%s: say error, warn, info or debug\n",
+                    o->loglevel);
+            return -1;
+        }
+    }
+    log_set_level((enum log_level)level);
+    if (!o->logfile)
+        return 0;
+    rc = log_open_file(o->logfile);
+    if (rc < 0) {
+        fprintf(stderr, "campaignfs: -o logfile=%s: %s\n", o->logfile, strerror(-rc));
+        return -1;
+    }
+    return 0;
+}
+
 static int open_accounts(const struct config *cfg, long ttl, struct account **out)
 {
     struct account *accts = calloc(cfg->n_accounts, sizeof(*accts));
@@ -165,8 +256,10 @@ static int open_accounts(const struct config *cfg, long ttl, struct account **ou
 /* Adds the mount options campaignfs always wants. */
 static int add_fixed_options(struct fuse_args *args, const char *mountpoint)
 {
-    return fuse_opt_add_arg(args,
-                            "-oro,default_permissions,fsname=campaignfs,subtype=campaignfs") ||
+    /* not "ro": .campaignfs/refresh takes writes; everything else answers
+     * EROFS.  default_permissions: the kernel checks the modes (with
+     * allow_other too) */
+    return fuse_opt_add_arg(args, "-odefault_permissions,fsname=campaignfs,subtype=campaignfs") ||
            fuse_opt_add_arg(args, mountpoint);
 }
 
@@ -187,7 +280,8 @@ static int run_loop(struct fuse_session *se, struct fuse_cmdline_opts *fo)
     return rc;
 }
 
-static int run_session(struct fuse_args *args, struct fuse_cmdline_opts *fo, struct tree *t)
+static int run_session(struct fuse_args *args, struct fuse_cmdline_opts *fo, struct tree *t,
+                       bool logfile)
 {
     struct fs fs;
     struct fuse_session *se;
@@ -203,9 +297,11 @@ static int run_session(struct fuse_args *args, struct fuse_cmdline_opts *fo, str
         goto out_destroy;
     if (fuse_session_mount(se, fo->mountpoint) != 0)
         goto out_signals;
-    if (!fo->foreground)
-        log_init("campaignfs", log_get_level(), true);
+    if (!fo->foreground && !logfile)
+        log_use_syslog(true);
     fuse_daemonize(fo->foreground);
+    if (sighup_start(t) != 0)
+        log_warn("SIGHUP cannot be handled: it will end the mount");
     if (engine_start(t->engine) != 0) {
         log_error("cannot start the fetch engine's thread");
         goto out_unmount;
@@ -226,6 +322,7 @@ static int run_session(struct fuse_args *args, struct fuse_cmdline_opts *fo, str
 out_unmount:
     fuse_session_unmount(se);
 out_signals:
+    sighup_stop();
     fuse_remove_signal_handlers(se);
 out_destroy:
     fuse_session_destroy(se); /* runs destroy: the handles still open are freed */
@@ -244,10 +341,12 @@ int main(int argc, char *argv[])
     char err[1024];
     long ttl = DEFAULT_TTL, max_stale = DEFAULT_MAX_STALE, timeout = DEFAULT_TIMEOUT;
     size_t max_body = HTTP_DEFAULT_MAX_BODY;
+    unsigned uid = 0, gid = 0;
+    mode_t umask_bits = 0;
     struct engine *engine = NULL;
     int rc = 1;
 
-    log_init("campaignfs", LOG_LVL_INFO, false);
+    log_init("campaignfs", LOG_LVL_WARN, false);
     if (fuse_opt_parse(&args, &o, option_spec, collect_nonopt) != 0)
         goto out_args;
     if (o.show_help) {
@@ -265,8 +364,13 @@ int main(int argc, char *argv[])
         fprintf(stderr, "campaignfs: no mount point given (see campaignfs --help)\n");
         goto out_args;
     }
-    if (o.debug_log)
-        log_set_level(LOG_LVL_DEBUG);
+    if (o.show_status || o.watch) {
+        rc = statusview_main(o.nonopt[o.n_nonopt - 1], o.watch);
+        goto out_args;
+    }
+    if (set_up_logging(&o) < 0 || parse_owner("uid", o.uid, false, &uid) < 0 ||
+        parse_owner("gid", o.gid, true, &gid) < 0 || parse_umask(o.umask, &umask_bits) < 0)
+        goto out_args;
     if (parse_seconds("ttl", o.ttl, 0, &ttl) < 0 ||
         parse_seconds("max_stale", o.max_stale, 0, &max_stale) < 0 ||
         parse_seconds("timeout", o.timeout, 1, &timeout) < 0 ||
@@ -285,7 +389,10 @@ int main(int argc, char *argv[])
     if (open_accounts(&cfg, ttl, &accts) == 0) {
         engine = engine_new(accts, cfg.n_accounts, timeout, max_body);
         if (engine && tree_init(&t, accts, cfg.n_accounts, ttl, max_stale, engine) == 0) {
-            rc = run_session(&args, &fo, &t);
+            t.uid = o.uid ? (uid_t)uid : t.uid;
+            t.gid = o.gid ? (gid_t)gid : t.gid;
+            t.umask = umask_bits;
+            rc = run_session(&args, &fo, &t, o.logfile != NULL);
             engine_stop(engine); /* if the session never started it */
             tree_destroy(&t);
         }
@@ -303,6 +410,11 @@ out_args:
     free(o.max_stale);
     free(o.timeout);
     free(o.max_body);
+    free(o.loglevel);
+    free(o.logfile);
+    free(o.uid);
+    free(o.gid);
+    free(o.umask);
     for (int i = 0; i < o.n_nonopt; i++)
         free(o.nonopt[i]);
     fuse_opt_free_args(&args);

@@ -13,6 +13,13 @@
 
 #include "log.h"
 
+/* A page-cache fill is worth it only when the kernel keeps up: past this
+ * many notifications waiting, readdirplus hands out no more bytes. */
+#define STORE_QUEUE_LIMIT 256
+/* Past this many, invalidations are dropped too: the kernel's caches then
+ * expire on their own (their timeouts never outlast a listing's TTL). */
+#define INVAL_QUEUE_LIMIT 65536
+
 struct inval {
     struct inval *next;
     void (*then)(void *arg); /* a call, instead of an invalidation */
@@ -29,6 +36,8 @@ struct notifier {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct inval *head, *tail;
+    atomic_ulong queued;  /* in the queue now */
+    atomic_ulong dropped; /* not queued: the queue was full */
     atomic_bool stopping; /* nothing more goes to the kernel */
     bool busy;            /* a call into the kernel is in progress */
     bool done;            /* the thread may end once the queue is empty */
@@ -80,6 +89,7 @@ static void *notifier_main(void *arg)
             continue;
         }
         nt->head = iv->next;
+        atomic_fetch_sub(&nt->queued, 1);
         if (!nt->head)
             nt->tail = NULL;
         nt->busy = true;
@@ -147,6 +157,7 @@ void notifier_free(struct notifier *nt)
 static void push(struct notifier *nt, struct inval *iv)
 {
     pthread_mutex_lock(&nt->lock);
+    atomic_fetch_add(&nt->queued, 1);
     if (nt->tail)
         nt->tail->next = iv;
     else
@@ -159,10 +170,14 @@ static void push(struct notifier *nt, struct inval *iv)
 static void enqueue(struct notifier *nt, fuse_ino_t ino, const char *name)
 {
     size_t len = strlen(name);
-    struct inval *iv = calloc(1, sizeof(*iv) + len + 1);
+    struct inval *iv = NULL;
 
-    if (!iv)
+    if (atomic_load(&nt->queued) < INVAL_QUEUE_LIMIT)
+        iv = calloc(1, sizeof(*iv) + len + 1);
+    if (!iv) {
+        atomic_fetch_add(&nt->dropped, 1);
         return; /* the kernel's caches expire on their own, within the TTL */
+    }
     iv->ino = ino;
     memcpy(iv->name, name, len + 1);
     push(nt, iv);
@@ -184,9 +199,13 @@ void notify_then(struct notifier *nt, void (*fn)(void *arg), void *arg)
 void notify_store(struct notifier *nt, fuse_ino_t ino, struct listing *l,
                   const struct listing_entry *e)
 {
-    struct inval *iv = nt && e->len ? calloc(1, sizeof(*iv) + 1) : NULL;
+    struct inval *iv = NULL;
 
+    if (nt && e->len && atomic_load(&nt->queued) < STORE_QUEUE_LIMIT)
+        iv = calloc(1, sizeof(*iv) + 1);
     if (!iv) {
+        if (nt && e->len)
+            atomic_fetch_add(&nt->dropped, 1);
         listing_unref(l);
         return;
     }
@@ -206,4 +225,14 @@ void notify_entry(struct notifier *nt, fuse_ino_t parent, const char *name)
 {
     if (nt && *name)
         enqueue(nt, parent, name);
+}
+
+unsigned long notify_queued(struct notifier *nt)
+{
+    return nt ? atomic_load(&nt->queued) : 0;
+}
+
+unsigned long notify_dropped(struct notifier *nt)
+{
+    return nt ? atomic_load(&nt->dropped) : 0;
 }

@@ -41,6 +41,12 @@ void notify_store(struct notifier *nt, fuse_ino_t ino, struct listing *l,
 /* Calls fn(arg) on the notifier's thread once everything queued before it
  * was sent (the kernel has dropped those caches by then).  Without a
  * notifier, at once. */
+/* How many notifications wait in the queue, and how many were not queued
+ * because it was full (page-cache fills past a short queue, invalidations
+ * past a long one), for status. */
+unsigned long notify_queued(struct notifier *nt);
+unsigned long notify_dropped(struct notifier *nt);
+
 void notify_then(struct notifier *nt, void (*fn)(void *arg), void *arg);
 
 #endif

@@ -19,6 +19,7 @@
 #include "fetch.h"
 #include "log.h"
 #include "notify.h"
+#include "status.h"
 
 /* Where a node's size and mtime come from, and (files) its bytes: the
  * listing entry that describes it.  NULL in the table: a fixed directory
@@ -42,6 +43,11 @@ struct node_type {
     /* the node whose listing n's data came from (NULL: the default, the
      * nearest of n and its ancestors whose kind is fetched) */
     struct node *(*source)(struct node *n);
+    /* a file whose bytes are made anew each time a path walk looks it up
+     * (its mtime is that moment) */
+    void (*generate)(struct tree *t);
+    /* writes taken (NULL: EROFS) */
+    int (*write)(struct tree *t, struct node *n, const char *buf, size_t size);
 };
 
 static void load_root(struct tree *t, struct node *n);
@@ -57,6 +63,13 @@ static int entry_of_campaign(struct tree *t, struct node *n, struct listing **l,
                              const struct listing_entry **e, struct node **wait);
 static int entry_own(struct tree *t, struct node *n, struct listing **l,
                      const struct listing_entry **e, struct node **wait);
+static void load_ctl(struct tree *t, struct node *n);
+static int entry_status(struct tree *t, struct node *n, struct listing **l,
+                        const struct listing_entry **e, struct node **wait);
+static int entry_empty(struct tree *t, struct node *n, struct listing **l,
+                       const struct listing_entry **e, struct node **wait);
+static void status_generate(struct tree *t);
+static int refresh_write(struct tree *t, struct node *n, const char *buf, size_t size);
 
 #define DIR_MODE  (S_IFDIR | 0555)
 #define FILE_MODE (S_IFREG | 0444)
@@ -73,6 +86,11 @@ static const struct node_type node_types[NODE_KIND_COUNT] = {
     [NODE_RECORD] = {"the record", FILE_MODE, false, NODE_RECORD, NULL, entry_in_parent,
                      entry_in_parent},
     [NODE_LAZY] = {"the record", FILE_MODE, true, NODE_RECORD, load_lazy, entry_own, entry_own},
+    [NODE_CTL] = {"the control directory", DIR_MODE, false, NODE_RECORD, load_ctl},
+    [NODE_STATUS] = {"the status", FILE_MODE, false, NODE_RECORD, NULL, entry_status, entry_status,
+                     .generate = status_generate},
+    [NODE_REFRESH] = {"the refresh control", S_IFREG | 0200, false, NODE_RECORD, NULL, NULL,
+                      entry_empty, .write = refresh_write},
 };
 
 /* ---- nodes and inodes ---- */
@@ -173,6 +191,8 @@ fail:
 int tree_init(struct tree *t, struct account *accounts, size_t n_accounts, long ttl, long max_stale,
               struct engine *engine)
 {
+    struct node *root;
+
     memset(t, 0, sizeof(*t));
     pthread_mutex_init(&t->lock, NULL);
     t->accounts = accounts;
@@ -181,7 +201,14 @@ int tree_init(struct tree *t, struct account *accounts, size_t n_accounts, long 
     t->max_stale = max_stale;
     t->engine = engine;
     t->mounted = time(NULL);
-    return node_new(t, NODE_ROOT, NULL, "", NULL, NULL) ? 0 : -1;
+    t->started = rate_now();
+    t->uid = getuid();
+    t->gid = getgid();
+    pthread_mutex_init(&t->status_lock, NULL);
+    root = node_new(t, NODE_ROOT, NULL, "", NULL, NULL);
+    /* not among the root's children: reachable by name only */
+    t->ctl = root ? node_new(t, NODE_CTL, root, TREE_CTL_NAME, NULL, NULL) : NULL;
+    return t->ctl ? 0 : -1;
 }
 
 void tree_destroy(struct tree *t)
@@ -191,6 +218,8 @@ void tree_destroy(struct tree *t)
         node_free(t->nodes[i]);
     }
     free(t->nodes);
+    listing_unref(t->status);
+    pthread_mutex_destroy(&t->status_lock);
     pthread_mutex_destroy(&t->lock);
     memset(t, 0, sizeof(*t));
 }
@@ -254,6 +283,8 @@ double node_valid_for(struct tree *t, struct node *n)
 
     if (node_types[n->kind].attr == entry_own)
         left = fmin(shown_for(t, n->parent), shown_for(t, n));
+    if (node_types[n->kind].generate)
+        left = 0; /* every path walk looks it up, and so makes it anew */
     return left;
 }
 
@@ -264,6 +295,8 @@ double dir_valid_for(struct tree *t, struct node *dir)
 
 static enum node_kind child_kind(const struct node *dir, const struct listing_entry *e)
 {
+    if (dir->kind == NODE_CTL)
+        return (enum node_kind)e->tag;
     if (e->type == ENTRY_LAZY)
         return NODE_LAZY;
     if (e->type == ENTRY_FILE)
@@ -525,6 +558,18 @@ static void load_account(struct tree *t, struct node *n)
 
     listing_builder_init(&b, NULL, ENTRY_DIR);
     listing_builder_add(&b, "campaigns", NULL, ENTRY_DIR, NULL, 0, 0);
+    finish_static(t, n, &b);
+}
+
+static void load_ctl(struct tree *t, struct node *n)
+{
+    struct listing_builder b;
+
+    listing_builder_init(&b, NULL, ENTRY_DIR);
+    listing_builder_add(&b, "refresh", NULL, ENTRY_FILE, NULL, 0, 0);
+    listing_builder_tag(&b, NODE_REFRESH);
+    listing_builder_add(&b, "status", NULL, ENTRY_FILE, NULL, 0, 0);
+    listing_builder_tag(&b, NODE_STATUS);
     finish_static(t, n, &b);
 }
 
@@ -814,13 +859,14 @@ bool tree_dir_opened(struct node *dir, const struct listing *l)
 
 /* ---- attributes and contents ---- */
 
-static void fill_stat(const struct node *n, struct stat *st, size_t size, time_t mtime)
+static void fill_stat(const struct tree *t, const struct node *n, struct stat *st, size_t size,
+                      time_t mtime)
 {
     memset(st, 0, sizeof(*st));
     st->st_ino = n->ino;
-    st->st_uid = getuid();
-    st->st_gid = getgid();
-    st->st_mode = node_types[n->kind].mode;
+    st->st_uid = t->uid;
+    st->st_gid = t->gid;
+    st->st_mode = node_types[n->kind].mode & ~(t->umask & 07777);
     if (node_is_dir(n)) {
         st->st_nlink = 2;
         st->st_size = 4096;
@@ -913,7 +959,7 @@ int tree_content(struct tree *t, struct node *n, struct listing **l, const struc
     if (!node_types[n->kind].content)
         return -EISDIR;
     rc = node_types[n->kind].content(t, n, l, e, wait);
-    if (rc == 0)
+    if (rc == 0 && *l)
         bytes_as_told(n, node_types[n->kind].content == entry_own ? n : n->parent, l, e);
     return rc;
 }
@@ -925,6 +971,10 @@ void tree_prefill(struct tree *t, struct node *n)
 
     if (!t->notifier || node_is_dir(n) || tree_content(t, n, &l, &e, NULL) < 0)
         return;
+    if (!l || node_types[n->kind].generate) {
+        listing_unref(l); /* nothing worth keeping: made anew when looked up */
+        return;
+    }
     notify_store(t->notifier, n->ino, l, e);
 }
 
@@ -935,14 +985,19 @@ int tree_stat(struct tree *t, struct node *n, struct stat *st, struct node **wai
     int rc;
 
     if (!node_types[n->kind].attr) {
-        fill_stat(n, st, 0, t->mounted);
+        fill_stat(t, n, st, 0, t->mounted);
         return 0;
     }
     rc = node_types[n->kind].attr(t, n, &l, &e, wait);
     if (rc == 0) {
-        fill_stat(n, st, e->len, e->mtime);
+        fill_stat(t, n, st, e->len, e->mtime);
         if (!node_is_dir(n))
             atomic_store(&n->serial, l->serial);
+        if (node_types[n->kind].generate) {
+            pthread_mutex_lock(&t->status_lock);
+            st->st_mtim = st->st_ctim = st->st_atim = t->status_at;
+            pthread_mutex_unlock(&t->status_lock);
+        }
     }
     listing_unref(l);
     return rc;
@@ -958,6 +1013,10 @@ int tree_lookup(struct tree *t, struct node *dir, const char *name, struct node 
     *child = NULL;
     if (!node_is_dir(dir))
         return -ENOTDIR;
+    if (dir->kind == NODE_ROOT && strcmp(name, TREE_CTL_NAME) == 0) {
+        *child = t->ctl;
+        return tree_stat(t, t->ctl, st, wait);
+    }
     rc = tree_listing(t, dir, &l, wait);
     if (rc < 0)
         return rc;
@@ -968,5 +1027,230 @@ int tree_lookup(struct tree *t, struct node *dir, const char *name, struct node 
         return -ENOENT;
     if (!*child)
         return -ENOMEM;
+    if (node_types[(*child)->kind].generate)
+        node_types[(*child)->kind].generate(t);
     return tree_stat(t, *child, st, wait);
+}
+
+/* ---- .campaignfs: status and refresh ---- */
+
+/* Renders the status anew (status.c) as a one-file listing. */
+static void status_generate(struct tree *t)
+{
+    struct listing_builder b;
+    struct listing *l;
+    struct timespec now;
+    size_t len = 0;
+    char *text = status_render(t, &len);
+
+    if (!text)
+        return; /* out of memory: the last rendering stays */
+    clock_gettime(CLOCK_REALTIME, &now);
+    listing_builder_init(&b, NULL, ENTRY_FILE);
+    listing_builder_add(&b, "status", NULL, ENTRY_FILE, text, len, now.tv_sec);
+    free(text);
+    l = listing_builder_finish(&b);
+    if (!l)
+        return;
+    l->entries[0].mtime = now.tv_sec;
+    pthread_mutex_lock(&t->status_lock);
+    listing_unref(t->status);
+    t->status = l;
+    t->status_at = now;
+    pthread_mutex_unlock(&t->status_lock);
+}
+
+static int entry_status(struct tree *t, struct node *n, struct listing **l,
+                        const struct listing_entry **e, struct node **wait)
+{
+    (void)n, (void)wait;
+    pthread_mutex_lock(&t->status_lock);
+    *l = t->status ? listing_ref(t->status) : NULL;
+    pthread_mutex_unlock(&t->status_lock);
+    if (!*l) {
+        status_generate(t);
+        pthread_mutex_lock(&t->status_lock);
+        *l = t->status ? listing_ref(t->status) : NULL;
+        pthread_mutex_unlock(&t->status_lock);
+    }
+    if (!*l)
+        return -ENOMEM;
+    *e = &(*l)->entries[0];
+    return 0;
+}
+
+/* A file with nothing to read. */
+static int entry_empty(struct tree *t, struct node *n, struct listing **l,
+                       const struct listing_entry **e, struct node **wait)
+{
+    static const struct listing_entry empty = {.name = "", .bytes = ""};
+
+    (void)t, (void)n, (void)wait;
+    *l = NULL;
+    *e = &empty;
+    return 0;
+}
+
+size_t tree_count(struct tree *t)
+{
+    size_t n;
+
+    pthread_mutex_lock(&t->lock);
+    n = t->n_nodes;
+    pthread_mutex_unlock(&t->lock);
+    return n;
+}
+
+void tree_path(const struct node *n, char *buf, size_t len)
+{
+    const struct node *chain[16];
+    size_t depth = 0, at = 0;
+
+    if (!len)
+        return;
+    buf[0] = '\0';
+    for (; n && n->parent && depth < 16; n = n->parent)
+        chain[depth++] = n;
+    while (depth-- > 0) {
+        int k = snprintf(buf + at, len - at, "%s%s", at ? "/" : "", chain[depth]->name);
+        if (k < 0 || (size_t)k >= len - at)
+            break;
+        at += (size_t)k;
+    }
+}
+
+/* The node below dir named name, if one was made: *known tells whether
+ * dir's listing (when it has one) holds the name. */
+static struct node *walk_one(struct tree *t, struct node *dir, const char *name, bool *known)
+{
+    struct node *n = find_child(t, dir, name);
+    struct listing *l;
+
+    *known = true;
+    if (n || !dir->cache)
+        return n;
+    l = cache_current(dir->cache);
+    *known = !l || listing_find(l, name); /* no listing yet: nothing is cached below */
+    listing_unref(l);
+    return NULL;
+}
+
+/* Appends n and every node below it to *v (under tree.lock). */
+static int collect(struct node *n, struct node ***v, size_t *len, size_t *cap)
+{
+    if (*len == *cap) {
+        size_t grown = *cap ? *cap * 2 : 64;
+        struct node **nv = realloc(*v, grown * sizeof(*nv));
+        if (!nv)
+            return -1;
+        *v = nv;
+        *cap = grown;
+    }
+    (*v)[(*len)++] = n;
+    for (size_t i = 0; n->children && i < n->children->n; i++)
+        if (collect(n->children->v[i], v, len, cap) < 0)
+            return -1;
+    return 0;
+}
+
+/* Expires the fetched listings of n's subtree; returns how many. */
+static int expire_below(struct tree *t, struct node *n)
+{
+    struct node **v = NULL;
+    size_t len = 0, cap = 0;
+    int count = 0, rc;
+    double now = rate_now();
+
+    if (!node_is_dir(n))
+        n = source_of(n);
+    if (!n)
+        return 0;
+    pthread_mutex_lock(&t->lock);
+    rc = collect(n, &v, &len, &cap);
+    pthread_mutex_unlock(&t->lock);
+    if (rc < 0) {
+        free(v);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (!v[i]->cache || !node_types[v[i]->kind].fetched)
+            continue;
+        cache_expire(v[i]->cache, now);
+        if (t->notifier)
+            notify_inode(t->notifier, v[i]->ino);
+        count++;
+    }
+    free(v);
+    return count;
+}
+
+int tree_refresh(struct tree *t, const char *path)
+{
+    char *copy = strdup(path), *save = NULL;
+    struct node *n = t->nodes[0];
+    int rc = 0;
+
+    if (!copy)
+        return -ENOMEM;
+    for (char *c = strtok_r(copy, "/", &save); c && n; c = strtok_r(NULL, "/", &save)) {
+        bool known;
+        if (strcmp(c, ".") == 0)
+            continue;
+        if (strcmp(c, "..") == 0 || (n->kind == NODE_ROOT && strcmp(c, TREE_CTL_NAME) == 0)) {
+            rc = -EINVAL;
+            break;
+        }
+        if (!node_is_dir(n)) {
+            rc = -ENOTDIR;
+            break;
+        }
+        n = walk_one(t, n, c, &known);
+        if (!known)
+            rc = -ENOENT;
+    }
+    if (rc == 0 && n)
+        rc = expire_below(t, n);
+    if (rc >= 0)
+        log_info("refresh of /%s: %d listing%s expired; the next access fetches %s again",
+                 *path == '/' ? path + 1 : path, rc, rc == 1 ? "" : "s", rc == 1 ? "it" : "them");
+    free(copy);
+    return rc;
+}
+
+/* Each line written is a path to refresh. */
+static int refresh_write(struct tree *t, struct node *n, const char *buf, size_t size)
+{
+    char *text = strndup(buf, size), *save = NULL;
+    int first_error = 0;
+
+    (void)n;
+    if (!text)
+        return -ENOMEM;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        size_t k = strlen(line);
+        int rc;
+        while (k && (line[k - 1] == '\r' || line[k - 1] == ' ' || line[k - 1] == '\t'))
+            line[--k] = '\0';
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (!*line)
+            continue;
+        rc = tree_refresh(t, line);
+        if (rc < 0 && !first_error)
+            first_error = rc;
+    }
+    free(text);
+    return first_error ? first_error : (int)size;
+}
+
+bool tree_writable(const struct node *n)
+{
+    return node_types[n->kind].write != NULL;
+}
+
+int tree_write(struct tree *t, struct node *n, const char *buf, size_t size)
+{
+    if (!node_types[n->kind].write)
+        return -EROFS;
+    return node_types[n->kind].write(t, n, buf, size);
 }

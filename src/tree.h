@@ -37,6 +37,9 @@ enum node_kind {
     NODE_CALLS,     /* .../<id>/calls/ */
     NODE_RECORD,    /* a file whose bytes are in its directory's listing */
     NODE_LAZY,      /* a file fetched on its own: campaign.json, a Truedy call */
+    NODE_CTL,       /* .campaignfs/: status and control, hidden from the root's listing */
+    NODE_STATUS,    /* .campaignfs/status: JSON rendered when it is looked up */
+    NODE_REFRESH,   /* .campaignfs/refresh: paths written to it expire */
     NODE_KIND_COUNT
 };
 
@@ -54,6 +57,8 @@ struct node {
     char name[];
 };
 
+#define TREE_CTL_NAME ".campaignfs"
+
 struct tree {
     pthread_mutex_t lock; /* the inode table and the children indexes */
     struct node **nodes;  /* nodes[ino - 1] */
@@ -61,12 +66,21 @@ struct tree {
     struct account *accounts;
     size_t n_accounts;
     time_t mounted;     /* wall clock at start: mtime of the fixed directories */
+    double started;     /* monotonic at start */
     long ttl;           /* the mount's -o ttl */
     long max_stale;     /* -o max_stale: seconds past the TTL a listing is shown */
     atomic_ulong bytes; /* bytes of all files currently listed (for statfs) */
     struct engine *engine;
     struct notifier *notifier; /* NULL: nothing to tell the kernel */
     struct cache_store store;  /* the on-disk copy; all NULL: none */
+    struct node *ctl;          /* .campaignfs/ */
+    /* who owns every node, and the permission bits taken away (-o uid, gid, umask) */
+    uid_t uid;
+    gid_t gid;
+    mode_t umask;
+    pthread_mutex_t status_lock; /* status, status_at */
+    struct listing *status;      /* the last rendering of .campaignfs/status */
+    struct timespec status_at;   /* when it was rendered: its mtime */
 };
 
 int tree_init(struct tree *t, struct account *accounts, size_t n_accounts, long ttl, long max_stale,
@@ -126,6 +140,25 @@ void tree_prefill(struct tree *t, struct node *n);
  * -ERANGE (buf too small).  Nothing is loaded. */
 int tree_getxattr(struct tree *t, struct node *n, const char *name, char *buf, size_t size);
 int tree_listxattr(struct tree *t, struct node *n, char *buf, size_t size);
+
+/* Expires the listing of the node at path (relative to the mount, "" or
+ * "/" for every listing) and of everything below it, so that the next
+ * access refetches them (showing the old ones meanwhile, within
+ * max_stale), and tells the kernel.  Nothing is fetched here.  The number
+ * of listings expired, or -ENOENT (a name the listings do not hold) or
+ * -EINVAL. */
+int tree_refresh(struct tree *t, const char *path);
+
+/* Whether writes to n are taken (the refresh control), and a write to it:
+ * the bytes taken, or -errno (-EROFS for every other node). */
+bool tree_writable(const struct node *n);
+int tree_write(struct tree *t, struct node *n, const char *buf, size_t size);
+
+/* How many nodes there are: tree_node() answers 1 to this. */
+size_t tree_count(struct tree *t);
+
+/* n's path relative to the mount ("" for the root), truncated to len. */
+void tree_path(const struct node *n, char *buf, size_t len);
 
 /* Records that the kernel was handed listing l of dir for its readdir
  * cache; returns whether it held that very listing already. */

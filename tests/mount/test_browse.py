@@ -161,9 +161,13 @@ def test_inodes_are_stable(mnt, dumps):
 def test_df_and_statvfs(mnt):
     sv = os.statvfs(mnt.dir)
     assert sv.f_namemax == 255
-    assert sv.f_flag & os.ST_RDONLY
-    out = subprocess.run(["df", mnt.dir], capture_output=True, text=True)
+    # not full: disk-full monitors must not fire on a mount without a size
+    assert sv.f_bavail > 0 and sv.f_bfree >= sv.f_bavail and sv.f_blocks > sv.f_bfree
+    assert sv.f_ffree > 0 and sv.f_files > sv.f_ffree
+    out = subprocess.run(["df", "-P", mnt.dir], capture_output=True, text=True)
     assert out.returncode == 0 and "campaignfs" in out.stdout
+    use = out.stdout.splitlines()[1].split()[4]
+    assert use.endswith("%") and int(use[:-1]) < 100, out.stdout
 
 
 def test_unknown_names_are_enoent(mnt):

@@ -261,7 +261,8 @@ def test_the_kore_token_is_signed_again_after_a_401():
         return koreai_campaigns()
 
     with Stub(route) as s:
-        with Mount(s.koreai_config(), extra=("-o", "timeout=3"), log_errors=True) as m:
+        with Mount(s.koreai_config(), extra=("-o", "timeout=3,loglevel=info"),
+                   log_errors=True) as m:
             assert os.listdir(m.path("koreai", "campaigns")) == ["k1"]
             assert "renewed" in m.stderr()
         tokens = [h.get("auth") for _, _, h in s.seen()]

@@ -226,6 +226,28 @@ static void test_cancelled_waiter_is_not_registered(void **state)
     cache_destroy(&c);
 }
 
+/* A refresh asked for long after the mount (.campaignfs/refresh, SIGHUP)
+ * still shows the old listing while the new one is fetched. */
+static void test_expired_on_request_is_shown_while_refreshed(void **state)
+{
+    struct cache c;
+    struct listing *l, *old;
+    bool start;
+
+    (void)state;
+    listing_unref(loaded(&c));
+    assert_int_equal(get(&c, 5000, &start, &l), CACHE_WAIT); /* far past max_stale */
+    assert_true(start);
+    assert_true(cache_publish(&c, &pol, 5000, make("a.json", "2\n"), &old));
+    listing_unref(old);
+    cache_expire(&c, 5001);
+    assert_true(cache_fresh_for(&c, 5001) == 0);
+    assert_int_equal(get(&c, 5002, &start, &l), CACHE_HIT);
+    assert_true(start);
+    listing_unref(l);
+    cache_destroy(&c);
+}
+
 static void test_replaced_listing_kept_until_dropped(void **state)
 {
     struct cache c;
@@ -234,7 +256,7 @@ static void test_replaced_listing_kept_until_dropped(void **state)
 
     (void)state;
     listing_unref(loaded(&c));
-    cache_expire(&c);
+    cache_expire(&c, 1);
     assert_int_equal(get(&c, 1, &start, &l), CACHE_HIT);
     assert_true(start); /* expired at once: refreshed */
     listing_unref(l);
@@ -258,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_first_failure_is_an_error),
         cmocka_unit_test(test_cancelled_waiter_is_not_registered),
         cmocka_unit_test(test_replaced_listing_kept_until_dropped),
+        cmocka_unit_test(test_expired_on_request_is_shown_while_refreshed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
