@@ -151,6 +151,7 @@ void http_set_error(struct fetch_error *err, const struct account *a, const char
     err->cls = cls;
     err->cancelled = false;
     err->unreachable = false;
+    err->tls = false;
     err->status = status;
     snprintf(err->message, sizeof(err->message), "[%s] %s %s: %s%s%s (section [%s] of %s)", a->name,
              method, url, what, *h ? "; " : "", h, a->name, a->config_path);
@@ -309,7 +310,7 @@ enum fetch_class http_classify(const struct account *a, CURLcode rc, long status
                                double *wait)
 {
     enum fetch_class cls = FETCH_OK;
-    bool unreachable = false;
+    bool unreachable = false, tls = false;
     char what[512] = "";
 
     *wait = -1;
@@ -324,6 +325,7 @@ enum fetch_class http_classify(const struct account *a, CURLcode rc, long status
                  t->max_body);
     } else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE) {
         cls = FETCH_INVALID; /* asking again would meet the same certificate */
+        tls = true;
         snprintf(what, sizeof(what),
                  "the server's TLS certificate does not verify (%s); if a private CA signs it, "
                  "name that CA's certificate with cacert = FILE",
@@ -349,6 +351,7 @@ enum fetch_class http_classify(const struct account *a, CURLcode rc, long status
     if (cls != FETCH_OK) {
         http_set_error(err, a, method, url, cls, status, what);
         err->unreachable = unreachable;
+        err->tls = tls;
     }
     return cls;
 }

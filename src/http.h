@@ -36,6 +36,7 @@ struct fetch_error {
     enum fetch_class cls;
     bool cancelled;    /* ended by campaignfs itself (unmounting, no longer wanted) */
     bool unreachable;  /* nothing listens there (connection refused, no such host) */
+    bool tls;          /* the server's certificate does not verify */
     long status;       /* HTTP status, 0 if none */
     char message[768]; /* "[account] METHOD URL: what happened; what to do" */
 };

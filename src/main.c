@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "account.h"
+#include "check.h"
 #include "config.h"
 #include "engine.h"
 #include "fs.h"
@@ -44,6 +45,7 @@ struct options {
     int show_version;
     int debug_log;
     int show_status;
+    int check;
     int watch;
     char *nonopt[3];
     int n_nonopt;
@@ -54,12 +56,25 @@ struct options {
         t, offsetof(struct options, p), 1                                                          \
     }
 static const struct fuse_opt option_spec[] = {
-    OPT("config=%s", config),       OPT("ttl=%s", ttl),           OPT("max_stale=%s", max_stale),
-    OPT("timeout=%s", timeout),     OPT("max_body=%s", max_body), OPT("loglevel=%s", loglevel),
-    OPT("logfile=%s", logfile),     OPT("uid=%s", uid),           OPT("gid=%s", gid),
-    OPT("umask=%s", umask),         OPT("--status", show_status), OPT("--watch", watch),
-    OPT("-h", show_help),           OPT("--help", show_help),     OPT("-V", show_version),
-    OPT("--version", show_version), OPT("verbose", debug_log),    FUSE_OPT_END,
+    OPT("config=%s", config),
+    OPT("ttl=%s", ttl),
+    OPT("max_stale=%s", max_stale),
+    OPT("timeout=%s", timeout),
+    OPT("max_body=%s", max_body),
+    OPT("loglevel=%s", loglevel),
+    OPT("logfile=%s", logfile),
+    OPT("uid=%s", uid),
+    OPT("gid=%s", gid),
+    OPT("umask=%s", umask),
+    OPT("--status", show_status),
+    OPT("--check", check),
+    OPT("--watch", watch),
+    OPT("-h", show_help),
+    OPT("--help", show_help),
+    OPT("-V", show_version),
+    OPT("--version", show_version),
+    OPT("verbose", debug_log),
+    FUSE_OPT_END,
 };
 
 static int collect_nonopt(void *data, const char *arg, int key, struct fuse_args *outargs)
@@ -253,6 +268,30 @@ static int open_accounts(const struct config *cfg, long ttl, struct account **ou
     return 0;
 }
 
+/* campaignfs --check: the config, its accounts, one request each. */
+static int run_check(const char *config_path, long timeout, size_t max_body)
+{
+    struct config cfg = {0};
+    struct account *accts = NULL;
+    char err[1024];
+    int rc = 1;
+
+    if (config_load(config_path, &cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "campaignfs: %s\n", err);
+        return 1;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (open_accounts(&cfg, DEFAULT_TTL, &accts) == 0) {
+        rc = check_accounts(accts, cfg.n_accounts, timeout, max_body, stdout);
+        for (size_t i = 0; i < cfg.n_accounts; i++)
+            account_close(&accts[i]);
+        free(accts);
+    }
+    curl_global_cleanup();
+    config_free(&cfg);
+    return rc;
+}
+
 /* Adds the mount options campaignfs always wants. */
 static int add_fixed_options(struct fuse_args *args, const char *mountpoint)
 {
@@ -360,7 +399,7 @@ int main(int argc, char *argv[])
         rc = 0;
         goto out_args;
     }
-    if (o.n_nonopt == 0) {
+    if (o.n_nonopt == 0 && !o.check) {
         fprintf(stderr, "campaignfs: no mount point given (see campaignfs --help)\n");
         goto out_args;
     }
@@ -378,6 +417,10 @@ int main(int argc, char *argv[])
         goto out_args;
     if (!o.config)
         o.config = config_default_path();
+    if (o.check) {
+        rc = run_check(o.config, timeout, max_body);
+        goto out_args;
+    }
     if (add_fixed_options(&args, o.nonopt[o.n_nonopt - 1]) != 0 ||
         fuse_parse_cmdline(&args, &fo) != 0)
         goto out_args;
