@@ -14,18 +14,34 @@ LINE = ("campaignfs {mnt} fuse.campaignfs "
         "config={conf},_netdev,nofail,x-systemd.automount,noauto 0 0\n")
 
 
+# mount(8) drops PATH before it runs /sbin/mount.fuse, whose /bin/sh then
+# searches dash's built-in PATH (/usr/local/sbin:/usr/local/bin:/usr/sbin:
+# /usr/bin:/sbin:/bin): the build's binary must be /usr/local/bin/campaignfs,
+# where `meson install` puts it.  The link is made only if nothing is there.
+LINK = "/usr/local/bin/campaignfs"
+
+
 @pytest.fixture
 def env_dir():
-    d = tempfile.mkdtemp(prefix="cfs-path-")
-    os.symlink(os.path.abspath(CAMPAIGNFS), os.path.join(d, "campaignfs"))
-    env = dict(os.environ, PATH=d + ":" + os.environ.get("PATH", "/usr/bin:/bin"))
+    target = os.path.abspath(CAMPAIGNFS)
+    made = False
+    if os.path.lexists(LINK):
+        assert os.path.realpath(LINK) == os.path.realpath(target), (
+            "%s is another campaignfs; mount would run it, not the build's" % LINK)
+    else:
+        os.symlink(target, LINK)
+        made = True
+    d = tempfile.mkdtemp(prefix="cfs-fstab-")
     mnt = tempfile.mkdtemp(prefix="cfs-mnt-")
-    yield env, mnt, d
-    if is_mounted(mnt) and subprocess.run(["fusermount3", "-u", mnt]).returncode:
-        subprocess.run(["fusermount3", "-uz", mnt])
-    os.rmdir(mnt)
-    os.unlink(os.path.join(d, "campaignfs"))
-    os.rmdir(d)
+    try:
+        yield dict(os.environ), mnt, d
+    finally:
+        if is_mounted(mnt) and subprocess.run(["fusermount3", "-u", mnt]).returncode:
+            subprocess.run(["fusermount3", "-uz", mnt])
+        os.rmdir(mnt)
+        os.rmdir(d)
+        if made:
+            os.unlink(LINK)
 
 
 def daemons(mnt):
@@ -37,7 +53,6 @@ def check_and_unmount(sim, mnt, result):
     assert result.returncode == 0, "mount failed: %s%s" % (result.stdout, result.stderr)
     assert is_mounted(mnt)
     accounts = sorted(os.listdir(mnt))
-    assert accounts == sorted(["altur", "burki", "truedy", "koreai"]) or accounts, accounts
     assert accounts == sorted(s for s in _sections(sim.config_path))
     assert subprocess.run(["fusermount3", "-u", mnt]).returncode == 0
     wait_for(lambda: not daemons(mnt), limit=10, what="the daemon to exit after unmount")
