@@ -22,6 +22,7 @@
 #include "fs.h"
 #include "log.h"
 #include "notify.h"
+#include "sdnotify.h"
 #include "sighup.h"
 #include "statusview.h"
 #include "tree.h"
@@ -346,7 +347,9 @@ static int run_session(struct fuse_args *args, struct fuse_cmdline_opts *fo, str
         goto out_unmount;
     }
     t->notifier = notifier_new(se);
+    sdnotify("READY=1");
     rc = run_loop(se, fo);
+    sdnotify("STOPPING=1");
     /* every request left ends now, so no reader waits on a dead mount */
     engine_stop(t->engine);
     /* nothing more goes to the kernel, then the mount goes (which also ends
