@@ -105,8 +105,7 @@ static const char *headline(const struct probe *p)
         return "nothing answers at the account's url: check url = and the network";
     switch (e->cls) {
     case FETCH_AUTH:
-        return "the credential was refused: check the account's api_key (client_id and "
-               "client_secret for Kore.ai) or its *_file/_env/_command";
+        return "the credential was refused";
     case FETCH_NOT_FOUND:
         return "there is no campaign list at that address: the path of url = is probably wrong";
     case FETCH_RATE:
@@ -120,11 +119,32 @@ static const char *headline(const struct probe *p)
     }
 }
 
+/* The config key the account's credential came from ("api_key_file"...). */
+static const char *credential_key(const struct account *a)
+{
+    const struct account_config *c = a->cfg;
+
+    if (!c)
+        return "the credential";
+    if (c->api_key.key)
+        return c->api_key.key;
+    if (c->client_secret.key)
+        return c->client_secret.key;
+    if (c->jwt.key)
+        return c->jwt.key;
+    return "the credential";
+}
+
 static void report(const struct probe *p, FILE *out)
 {
     const char *name = p->acct->name;
     double ms = p->took * 1000;
 
+    if (p->err.cls == FETCH_AUTH) {
+        fprintf(out, "%s: FAILED: %s: check %s in section [%s] of %s: %s\n", name, headline(p),
+                credential_key(p->acct), name, p->acct->config_path, p->err.message);
+        return;
+    }
     if (p->err.cls != FETCH_OK) {
         fprintf(out, "%s: FAILED: %s: %s\n", name, headline(p), p->err.message);
         return;

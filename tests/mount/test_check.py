@@ -62,7 +62,8 @@ def test_a_wrong_key_says_so_and_names_the_key_and_file(sim):
     out, lines = check(config)
     assert out.returncode == 1
     assert lines["burki"].startswith("FAILED: the credential was refused")
-    assert "api_key" in lines["burki"] and config in lines["burki"] and "401" in lines["burki"]
+    assert "check api_key in section [burki] of %s" % config in lines["burki"], lines["burki"]
+    assert "401" in lines["burki"]
     assert [lines[p][:3] for p in PROVIDERS if p != "burki"] == ["ok:"] * 3
     for secret in secrets_of(sim.config_text) + ["wrong-" + key[::-1]]:
         assert secret not in out.stdout + out.stderr
