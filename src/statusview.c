@@ -137,6 +137,51 @@ static void line(struct view *v, const char *fmt, ...)
     v->lines++;
 }
 
+/* Bytes of text's first cols code points (all of it when shorter). */
+static size_t prefix_bytes(const char *text, size_t cols)
+{
+    size_t i = 0;
+
+    for (size_t c = 0; text[i] && c < cols; c++) {
+        i++;
+        while (((unsigned char)text[i] & 0xc0) == 0x80)
+            i++;
+    }
+    return i;
+}
+
+/* The end of the next piece of text that fits in cols: after the last
+ * space in it when there is one past its middle, else at cols. */
+static size_t wrap_point(const char *text, size_t cols)
+{
+    size_t end = prefix_bytes(text, cols), half = prefix_bytes(text, cols / 2);
+
+    if (!text[end])
+        return end;
+    for (size_t i = end; i > half; i--)
+        if (text[i - 1] == ' ')
+            return i;
+    return end;
+}
+
+/* Safe text on up to max_lines lines, each starting with indent; the last
+ * one cut with '>' when the text is longer still. */
+static void line_wrapped(struct view *v, const char *indent, const char *text, int max_lines)
+{
+    int cols = v->width - (int)strlen(indent);
+
+    if (cols < 10) {
+        line(v, "%s%s", indent, text);
+        return;
+    }
+    for (int n = 1; *text; n++) {
+        size_t end = n == max_lines ? strlen(text) : wrap_point(text, (size_t)cols);
+
+        line(v, "%s%.*s", indent, (int)end, text);
+        text += end;
+    }
+}
+
 /* ---- units ---- */
 
 static const char *fmt_bytes(char *buf, size_t len, double v)
@@ -181,6 +226,16 @@ static void fmt_duration(char *buf, size_t len, double s)
         snprintf(buf, len, "%lldh%02lldm", t / 3600, t / 60 % 60);
     else
         snprintf(buf, len, "%lldd%02lldh", t / 86400, t / 3600 % 24);
+}
+
+/* As fmt_duration(), with a tenth of a second under a minute: 0.5s, 12.3s. */
+static const char *fmt_elapsed(char *buf, size_t len, double s)
+{
+    if (s >= 0 && s < 60)
+        snprintf(buf, len, "%.1fs", s);
+    else
+        fmt_duration(buf, len, s);
+    return buf;
 }
 
 static bool near_whole(double x)
@@ -302,12 +357,8 @@ static void render_account_head(struct view *v, json_object *a)
 static void render_account_traffic(struct view *v, json_object *a)
 {
     char req[32], bytes[32], retries[32], r429[32], wait[32];
-    double w = num_or(a, "rate_wait_seconds", -1);
 
-    if (w >= 0 && w < 60)
-        snprintf(wait, sizeof(wait), "%.1fs", w);
-    else
-        fmt_duration(wait, sizeof(wait), w);
+    fmt_elapsed(wait, sizeof(wait), num_or(a, "rate_wait_seconds", -1));
     line(v, "  requests %s  received %s  retries %s  429s %s  rate-limit wait %s",
          fmt_count(req, sizeof(req), a, "requests"), fmt_bytes_of(bytes, sizeof(bytes), a, "bytes"),
          fmt_count(retries, sizeof(retries), a, "retries"),
@@ -368,9 +419,9 @@ static void render_last_error(struct view *v, json_object *errors)
     }
     if (!best)
         return;
-    line(v, "  last error: %s at %s: %s", safe_text(k, sizeof(k), best_key),
-         safe_text(at, sizeof(at), best_at),
-         safe_text(msg, sizeof(msg), get_str(best, "last_message")));
+    line(v, "  last error (%s, %s):", safe_text(k, sizeof(k), best_key),
+         safe_text(at, sizeof(at), best_at));
+    line_wrapped(v, "    ", safe_text(msg, sizeof(msg), get_str(best, "last_message")), 3);
 }
 
 /* ---- fetches in flight ---- */
@@ -489,7 +540,7 @@ static void render_fetch(struct view *v, json_object *f, double rate_limit)
     line(v, "  fetching %s", safe_text(path, sizeof(path), get_str(f, "path")));
     line(v, "    %s  ETA %s  %s  %s pages  %s records  %s in %s", bar, eta, rate, pages, recs,
          fmt_bytes_of(bytes, sizeof(bytes), f, "bytes"),
-         fmt_duration_of(took, sizeof(took), f, "seconds"));
+         fmt_elapsed(took, sizeof(took), num_or(f, "seconds", -1)));
 }
 
 static void render_account(struct view *v, json_object *a)
@@ -623,6 +674,43 @@ static char *status_path(const char *mountpoint)
     return path;
 }
 
+/* Doubles *buf up to FILE_MAX: 0 or an errno. */
+static int grow(char **buf, size_t *cap)
+{
+    char *bigger;
+
+    if (*cap >= FILE_MAX)
+        return EFBIG;
+    bigger = realloc(*buf, *cap * 2);
+    if (!bigger)
+        return ENOMEM;
+    *buf = bigger;
+    *cap *= 2;
+    return 0;
+}
+
+/* Reads fd to EOF into *buf (NUL-terminated): 0 or an errno.  A signal
+ * that asks to stop ends the read. */
+static int read_fd(int fd, char **buf, size_t *cap, size_t *len)
+{
+    for (;;) {
+        ssize_t r;
+        int e = *len + 1 >= *cap ? grow(buf, cap) : 0;
+
+        if (e)
+            return e;
+        r = read(fd, *buf + *len, *cap - *len - 1);
+        if (r == 0)
+            break;
+        if (r < 0 && (errno != EINTR || stop_requested))
+            return errno;
+        if (r > 0)
+            *len += (size_t)r;
+    }
+    (*buf)[*len] = '\0';
+    return 0;
+}
+
 /* Reads the whole file to EOF (its size may change between reads; st_size
  * is not trusted).  Returns 0 with *buf (NUL-terminated) and *len, or an
  * errno. */
@@ -630,37 +718,12 @@ static int read_whole(const char *path, char **buf, size_t *len)
 {
     size_t cap = 8192, n = 0;
     char *b = malloc(cap);
-    int fd = open(path, O_RDONLY | O_CLOEXEC), e = 0;
+    int fd, e;
 
-    if (fd < 0 || !b) {
-        e = fd < 0 ? errno : ENOMEM;
-        goto out;
-    }
-    for (;;) {
-        ssize_t r;
-
-        if (n + 1 >= cap) {
-            char *nb = cap >= FILE_MAX ? NULL : realloc(b, cap * 2);
-
-            if (!nb) {
-                e = cap >= FILE_MAX ? EFBIG : ENOMEM;
-                goto out;
-            }
-            b = nb;
-            cap *= 2;
-        }
-        r = read(fd, b + n, cap - n - 1);
-        if (r == 0)
-            break;
-        if (r < 0 && (errno != EINTR || stop_requested)) {
-            e = errno;
-            goto out;
-        }
-        if (r > 0)
-            n += (size_t)r;
-    }
-    b[n] = '\0';
-out:
+    if (!b)
+        return ENOMEM;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    e = fd < 0 ? errno : read_fd(fd, &b, &cap, &n);
     if (fd >= 0)
         close(fd);
     if (e) {
@@ -811,7 +874,7 @@ static int draw_frame(FILE *out, bool tty, bool first, const char *path, char *e
         line(&v, "  %s (trying again every second)", safe_text(e, sizeof(e), err));
     }
     fclose(mem);
-    if (rc == 0 || !first) {
+    if (rc == 0 || (!first && !stop_requested)) {
         if (tty)
             draw_in_place(out, frame, len);
         else
@@ -846,7 +909,8 @@ static int watch(const char *mountpoint, const char *path, int frames, FILE *out
     signals_install(&saved);
     for (int n = 0; !stop_requested && !ferror(out);) {
         if (draw_frame(out, tty, n == 0, path, err, sizeof(err), &errnum) != 0 && n == 0) {
-            rc = report_failure(errout, mountpoint, path, err, errnum);
+            if (!stop_requested) /* ^C during the first read is no failure */
+                rc = report_failure(errout, mountpoint, path, err, errnum);
             break;
         }
         n++;

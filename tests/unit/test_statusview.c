@@ -93,15 +93,16 @@ static void test_render_fixture(void **state)
     assert_non_null(strstr(text, "rate-limit wait 0.5s"));
     assert_non_null(
         strstr(text, "cached 5 listings, 33.8 KiB, 1 stale  errors: server 2, network 1"));
-    assert_non_null(strstr(text, "last error: server at 2026-12-03T23:00:05Z: [altur] GET "
-                                 "http://127.0.0.1:41234/api/v1.0/campaigns: HTTP 503"));
+    assert_non_null(strstr(text, "\n  last error (server, 2026-12-03T23:00:05Z):\n"
+                                 "    [altur] GET "
+                                 "http://127.0.0.1:41234/api/v1.0/campaigns: HTTP 503\n"));
     assert_null(strstr(text, "older"));
     /* the fetch: path verbatim, bar, percent, rate; 7 pages at the observed
      * 2 pages/s (under the 12/s limit): 3.5 s -> 4s */
     assert_non_null(strstr(text, "\n  fetching altur/campaigns/12/contacts\n"));
     assert_non_null(line_with(text, "[######--------------]  30%", buf, sizeof(buf)));
     assert_non_null(
-        strstr(buf, "30%  ETA 4s  200 rec/s  3/10 pages  300/1000 records  44.6 KiB in 1s"));
+        strstr(buf, "30%  ETA 4s  200 rec/s  3/10 pages  300/1000 records  44.6 KiB in 1.5s"));
     /* account two: 100/min style limits, MiB, a wait of minutes, no errors */
     assert_non_null(strstr(text, "burki-eu  [burki]  limit 30/min, 2 at once"));
     assert_non_null(strstr(text, "received 5.0 MiB"));
@@ -242,6 +243,21 @@ static void test_width(void **state)
         assert_true(longest <= widths[w]);
         free(text);
     }
+
+    /* the last error message wraps rather than being cut */
+    char *wrapped = render(fixture, 40);
+    assert_non_null(strstr(wrapped, "\n    [altur] GET http://127.0.0.1:41234/a\n"
+                                    "    pi/v1.0/campaigns: HTTP 503\n"));
+    free(wrapped);
+
+    /* at a space past the middle; three lines at most, the last one cut */
+    wrapped = render("{\"accounts\": [{\"errors\": {\"timeout\": {\"count\": 1, "
+                     "\"last_message\": \"aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj "
+                     "kkkk llll mmmm nnnn\"}}}]}",
+                     20);
+    assert_non_null(strstr(wrapped, "\n    aaaa bbbb cccc \n    dddd eeee ffff \n"
+                                    "    gggg hhhh iiii >\n"));
+    free(wrapped);
 
     /* cut lines end in '>'; the cut counts code points, not bytes */
     char *text = render("{\"version\": \"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\", "
@@ -433,6 +449,7 @@ static void test_watch_later_failure(void **state)
  * larger than the first read buffer. */
 static void test_read_to_eof(void **state)
 {
+    static const char big_head[] = "{\"accounts\": [{\"name\": \"big\", \"url\": \"";
     (void)state;
     char path[128], fifo[128], *out, *err, *big;
     size_t n = 100000;
@@ -461,7 +478,8 @@ static void test_read_to_eof(void **state)
     big = malloc(n + 200);
     assert_non_null(big);
     snprintf(path, sizeof(path), "%s/.campaignfs/status", tmpdir);
-    n = (size_t)sprintf(big, "{\"accounts\": [{\"name\": \"big\", \"url\": \"");
+    n = strlen(big_head);
+    memcpy(big, big_head, n);
     memset(big + n, 'u', 90000);
     strcpy(big + n + 90000, "\"}], \"version\": \"9.9\"}");
     replace_file(path, big);
