@@ -38,16 +38,17 @@ static void *hup_main(void *arg)
     int rc;
 
     for (;;) {
-        ssize_t n = read(hup_pipe[0], &c, 1);
-        if (n < 0 && errno == EINTR)
+        ssize_t got = read(hup_pipe[0], &c, 1);
+        int n;
+        if (got < 0 && errno == EINTR)
             continue;
-        if (n <= 0 || c == 'q')
+        if (got <= 0 || c == 'q')
             return NULL;
         rc = log_reopen();
         if (rc < 0)
             log_warn("SIGHUP: could not open the log file again: %s", strerror(-rc));
-        log_info("SIGHUP: every listing expires; the next access fetches it again");
-        tree_refresh(t, "/");
+        n = tree_refresh(t, "/");
+        log_info("SIGHUP: %d listings expired; the next access fetches them again", n);
     }
 }
 

@@ -1210,9 +1210,6 @@ int tree_refresh(struct tree *t, const char *path)
     }
     if (rc == 0 && n)
         rc = expire_below(t, n);
-    if (rc >= 0)
-        log_info("refresh of /%s: %d listing%s expired; the next access fetches %s again",
-                 *path == '/' ? path + 1 : path, rc, rc == 1 ? "" : "s", rc == 1 ? "it" : "them");
     free(copy);
     return rc;
 }
@@ -1236,6 +1233,10 @@ static int refresh_write(struct tree *t, struct node *n, const char *buf, size_t
         if (!*line)
             continue;
         rc = tree_refresh(t, line);
+        if (rc >= 0)
+            log_info("refresh of /%s: %d listing%s expired; the next access fetches %s again",
+                     *line == '/' ? line + 1 : line, rc, rc == 1 ? "" : "s",
+                     rc == 1 ? "it" : "them");
         if (rc < 0 && !first_error)
             first_error = rc;
     }

@@ -45,8 +45,18 @@ def env_dir():
 
 
 def daemons(mnt):
-    out = subprocess.run(["pgrep", "-f", "campaignfs.* " + mnt], capture_output=True, text=True)
-    return out.stdout.split()
+    """The pids of campaignfs processes serving mnt (from /proc: a fresh
+    Debian 12 has no pgrep)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"campaignfs") and mnt.encode() in argv:
+            found.append(pid)
+    return found
 
 
 def check_and_unmount(sim, mnt, result):
