@@ -1,4 +1,4 @@
-"""Load: 16 processes run find, cat and grep -r over the mount for 60 s
+"""Load: 16 processes run find, cat and grep -r over the mount for 30 s
 (CFS_LOAD_SECONDS) while every listing expires each second and refreshes
 run behind them.  No deadlock, no crash, every file read is byte for byte
 the simulator's record, and the daemon's memory stays under a bound."""
@@ -71,7 +71,7 @@ def rss_bytes(pid):
 
 
 def test_sixteen_readers_while_everything_refreshes():
-    seconds = float(os.environ.get("CFS_LOAD_SECONDS", "60"))
+    seconds = float(os.environ.get("CFS_LOAD_SECONDS", "30"))
     work = tempfile.mkdtemp(prefix="cfs-load-")
     with Sim("--rate-limit", "altur=0", "--rate-limit", "truedy=0", "--rate-limit", "burki=0",
              "--contacts", "120", "--calls", "15", seed=41) as sim:
