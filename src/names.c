@@ -23,10 +23,8 @@
 
 static const char hex_upper[] = "0123456789ABCDEF";
 
-/* Length of the valid UTF-8 sequence starting at s (2..4 bytes), or 0 when
- * the bytes there are not one (overlong forms, surrogates, > U+10FFFF,
- * truncated sequences, stray continuation bytes).  Unicode Table 3-7. */
-static size_t utf8_sequence_length(const unsigned char *s, size_t avail)
+/* Unicode Table 3-7 (names.h). */
+size_t utf8_sequence_length(const unsigned char *s, size_t avail)
 {
     unsigned char lo = 0x80, hi = 0xBF;
     size_t len;

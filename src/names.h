@@ -35,4 +35,9 @@ char *name_from_id(const char *raw, size_t raw_len, const char *suffix);
  * Returns 0, or -1 on allocation failure. */
 int names_make_unique(char **names, size_t n, const char *suffix);
 
+/* Length of the valid UTF-8 sequence starting at s (2..4 bytes, within
+ * avail), or 0 when the bytes there are not one (overlong forms,
+ * surrogates, > U+10FFFF, truncated sequences, stray continuation bytes). */
+size_t utf8_sequence_length(const unsigned char *s, size_t avail);
+
 #endif

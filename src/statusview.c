@@ -25,6 +25,8 @@
 
 #include <json-c/json.h>
 
+#include "names.h"
+
 #define LINE_BYTES 4096
 #define WIDTH_MAX  1000               /* columns; a line's bytes stay below LINE_BYTES */
 #define TEXT_BYTES 1024               /* an escaped string from the document */
@@ -41,36 +43,6 @@ struct view {
 
 /* ---- text that is safe on a terminal ---- */
 
-/* Length of the valid UTF-8 sequence at p (2 to 4), or 0. */
-static size_t utf8_len(const unsigned char *p)
-{
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xbf;
-
-    if (p[0] >= 0xc2 && p[0] <= 0xdf)
-        n = 2;
-    else if (p[0] >= 0xe0 && p[0] <= 0xef)
-        n = 3;
-    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-        n = 4;
-    else
-        return 0;
-    if (p[0] == 0xe0)
-        lo = 0xa0;
-    else if (p[0] == 0xed)
-        hi = 0x9f;
-    else if (p[0] == 0xf0)
-        lo = 0x90;
-    else if (p[0] == 0xf4)
-        hi = 0x8f;
-    if (p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if (p[i] < 0x80 || p[i] > 0xbf)
-            return 0;
-    return n;
-}
-
 /* Copies in to out as log_escape() does (control characters as \xNN), and
  * also escapes what a terminal could take as a control: bytes that are not
  * UTF-8 (\xNN) and the C1 controls U+0080..U+009F (\u00NN).  in NULL: "?". */
@@ -78,10 +50,11 @@ static const char *safe_text(char *out, size_t outlen, const char *in)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)(in ? in : "?");
+    const unsigned char *end = p + strlen((const char *)p);
     size_t o = 0;
 
     while (*p && o + 7 < outlen) {
-        size_t n = *p >= 0x80 ? utf8_len(p) : 1;
+        size_t n = *p >= 0x80 ? utf8_sequence_length(p, (size_t)(end - p)) : 1;
         bool c1 = n == 2 && p[0] == 0xc2 && p[1] < 0xa0;
 
         if (c1) {

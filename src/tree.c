@@ -1187,7 +1187,7 @@ static int expire_below(struct tree *t, struct node *n)
 int tree_refresh(struct tree *t, const char *path)
 {
     char *copy = strdup(path), *save = NULL;
-    struct node *n = t->nodes[0];
+    struct node *n = tree_node(t, FUSE_ROOT_ID); /* t->nodes moves as it grows */
     int rc = 0;
 
     if (!copy)
