@@ -179,7 +179,7 @@ bool cache_restore(struct cache *c, const struct cache_policy *pol, double now, 
     if (taken) {
         c->value = l;
         c->final = l->final;
-        c->restored = !l->final; /* a finished record is as good as new */
+        c->restored = true;
         c->fetched_at = fetched_at;
         if (pol->ttl < 0 || l->final || pin)
             c->expires = INFINITY;
@@ -299,6 +299,16 @@ void cache_expire(struct cache *c, double now)
         c->expires = fmin(c->expires, now);
     c->retry_at = 0;
     pthread_mutex_unlock(&c->lock);
+}
+
+bool cache_expired(struct cache *c, double now)
+{
+    bool expired;
+
+    pthread_mutex_lock(&c->lock);
+    expired = c->value && now >= c->expires && !c->loading;
+    pthread_mutex_unlock(&c->lock);
+    return expired;
 }
 
 double cache_fresh_for(struct cache *c, double now)

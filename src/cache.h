@@ -152,6 +152,9 @@ int cache_failures(struct cache *c);
  * refreshes it (showing the old one meanwhile, within max_stale of now). */
 void cache_expire(struct cache *c, double now);
 
+/* Whether a listing exists, is past its TTL and nothing is refreshing it. */
+bool cache_expired(struct cache *c, double now);
+
 /* Seconds the current listing stays fresh (0 when expired or missing). */
 double cache_fresh_for(struct cache *c, double now);
 

@@ -507,8 +507,10 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
             told[n_told++] = file;
     }
     fuse_reply_buf(req, buf, used);
-    for (size_t i = 0; i < n_told; i++)
+    for (size_t i = 0; i < n_told; i++) {
+        tree_revalidate(t, told[i]);
         tree_prefill(t, told[i]);
+    }
     free(buf);
     free(told);
 }

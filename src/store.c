@@ -1397,22 +1397,28 @@ struct store *store_open(const char *dir, const char *config_path, const struct 
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if (connect_db(s, err, errlen) < 0)
-        goto fail;
-    rc = load_accounts(s, accts, n_accts);
-    if (rc == SQLITE_OK)
-        rc = load_index(s);
-    if (rc != SQLITE_OK) {
+    for (int attempt = 0;; attempt++) {
+        if (connect_db(s, err, errlen) < 0)
+            goto fail;
+        rc = load_accounts(s, accts, n_accts);
+        if (rc == SQLITE_OK)
+            rc = load_index(s);
+        if (rc == SQLITE_OK)
+            break;
         snprintf(err, errlen, "cannot read the cache database %s: %s", s->db_path,
                  sqlite3_errstr(rc));
-        if (is_corruption(rc)) {
-            /* a fresh one next time; this mount goes without */
-            sqlite3_close(s->rdb);
-            sqlite3_close(s->wdb);
-            s->rdb = s->wdb = NULL;
-            move_aside(s->db_path, "corrupt");
-        }
-        goto fail;
+        if (!is_corruption(rc) || attempt > 0)
+            goto fail;
+        /* damaged past its first page: a new one takes its place */
+        sqlite3_close(s->rdb);
+        sqlite3_close(s->wdb);
+        s->rdb = s->wdb = NULL;
+        free_index(s);
+        free(s->accounts);
+        s->accounts = NULL;
+        s->bytes = 0;
+        s->listings = 0;
+        move_aside(s->db_path, "corrupt");
     }
     if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
         snprintf(err, errlen, "cannot start the cache database's writer thread");

@@ -1174,6 +1174,17 @@ int tree_content(struct tree *t, struct node *n, struct listing **l, const struc
     return rc;
 }
 
+void tree_revalidate(struct tree *t, struct node *n)
+{
+    struct listing *l = NULL;
+    struct node *wait = NULL;
+
+    if (node_types[n->kind].attr != entry_own || !cache_expired(n->cache, rate_now()))
+        return;
+    if (tree_listing(t, n, &l, &wait) == 0) /* starts the refresh; shows the old one */
+        listing_unref(l);
+}
+
 void tree_prefill(struct tree *t, struct node *n)
 {
     struct listing *l = NULL;

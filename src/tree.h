@@ -131,6 +131,11 @@ int tree_stat(struct tree *t, struct node *n, struct stat *st, struct node **wai
 int tree_content(struct tree *t, struct node *n, struct listing **l, const struct listing_entry **e,
                  struct node **wait);
 
+/* A file fetched on its own that a directory listing just showed (with
+ * attributes the kernel may keep a while): past its TTL, its refresh
+ * starts now, since the kernel may not ask for it again before a TTL more. */
+void tree_revalidate(struct tree *t, struct node *n);
+
 /* After the kernel was told a file's attributes (readdirplus): hands it
  * the file's bytes too, when they are at hand, so its first read is
  * answered from the page cache. */
