@@ -154,15 +154,42 @@ bool cache_publish(struct cache *c, const struct cache_policy *pol, double now,
         c->prev = c->value;
         *old = listing_ref(c->value);
         c->value = fresh;
+        c->final = fresh->final;
     } else {
-        listing_unref(fresh); /* nothing changed: the kernel's caches stay valid */
+        c->final = fresh->final; /* the same bytes may have become final (a status) */
+        listing_unref(fresh);    /* nothing changed: the kernel's caches stay valid */
     }
-    c->expires = pol->ttl < 0 ? INFINITY : now + pol->ttl;
+    c->expires = pol->ttl < 0 || c->final ? INFINITY : now + pol->ttl;
     c->retry_at = 0;
     c->failures = 0;
     c->fetched_at = time(NULL);
     end_load(c, FETCH_OK, NULL);
     return changed;
+}
+
+bool cache_restore(struct cache *c, const struct cache_policy *pol, double now, struct listing *l,
+                   time_t fetched_at, bool pin)
+{
+    double age = difftime(time(NULL), fetched_at);
+    bool taken;
+
+    pthread_mutex_lock(&c->lock);
+    taken = c->value == NULL;
+    if (taken) {
+        c->value = l;
+        c->final = l->final;
+        c->fetched_at = fetched_at;
+        if (pol->ttl < 0 || l->final || pin)
+            c->expires = INFINITY;
+        else
+            c->expires = now + pol->ttl - (age > 0 ? age : 0);
+        c->retry_at = 0;
+        c->failures = 0;
+    }
+    end_load(c, FETCH_OK, NULL);
+    if (!taken)
+        listing_unref(l);
+    return taken;
 }
 
 void cache_set_source(struct cache *c, const char *url, long total)
@@ -266,7 +293,7 @@ void cache_fail(struct cache *c, const struct cache_policy *pol, double now,
 void cache_expire(struct cache *c, double now)
 {
     pthread_mutex_lock(&c->lock);
-    if (c->value && isfinite(c->expires))
+    if (c->value && (isfinite(c->expires) || c->final))
         c->expires = fmin(c->expires, now);
     c->retry_at = 0;
     pthread_mutex_unlock(&c->lock);

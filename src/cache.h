@@ -3,9 +3,11 @@
  * One cache per listed node (a directory, or a file fetched on its own): the
  * last complete listing with its expiry, the load in flight (single
  * flight: any number of waiters join it), stale-while-revalidate, the last
- * error with its class, the backoff after failures, and a storage hook for
- * the on-disk copy.  The cache decides; its owner (tree.c) starts loads and
- * reports their outcome with cache_publish() / cache_fail().  Nothing here
+ * error with its class, the backoff after failures, and the way in for the
+ * on-disk copy (cache_restore(): a listing from an earlier mount, aged by
+ * when it was fetched).  The cache decides; its owner (tree.c) starts loads
+ * (from disk or the network) and reports their outcome with cache_publish()
+ * / cache_restore() / cache_fail().  Nothing here
  * blocks: a caller that must wait registers a waiter and is woken.
  */
 #ifndef CAMPAIGNFS_CACHE_H
@@ -46,6 +48,7 @@ struct cache {
     enum fetch_class error; /* of the last failure (FETCH_OK: none) */
     char *error_message;    /* of the last failure, or NULL */
     bool loading;
+    bool final;          /* the listing never changes again: it does not expire */
     struct fetch *fetch; /* the fetch of the load in flight, if any (status reads it) */
     /* where the current listing came from, for xattrs and status */
     time_t fetched_at; /* wall clock of the last complete load (changed or not); 0: none */
@@ -93,6 +96,13 @@ struct cache_waiter *cache_unwait(struct cache *c, bool (*match)(struct cache_wa
  * caller uses to invalidate what changed. */
 bool cache_publish(struct cache *c, const struct cache_policy *pol, double now,
                    struct listing *fresh, struct listing **old);
+
+/* Ends the load with a listing kept from an earlier mount, fetched at
+ * wall-clock fetched_at: it is fresh for what is left of its TTL (for ever
+ * if it is final, or with pin).  Returns false (and drops l) when another
+ * listing was published meanwhile. */
+bool cache_restore(struct cache *c, const struct cache_policy *pol, double now, struct listing *l,
+                   time_t fetched_at, bool pin);
 
 /* Records where the listing about to be published comes from (url
  * copied; total -1 if none). */
@@ -148,15 +158,5 @@ double cache_fresh_for(struct cache *c, double now);
  * max_stale, or during the backoff after a failed refresh), at most one
  * TTL more (a refresh that changes something invalidates it explicitly). */
 double cache_shown_for(struct cache *c, const struct cache_policy *pol, double now);
-
-/* ---- the storage hook (the on-disk copy plugs in here) ---- */
-
-struct cache_store {
-    /* A listing kept from an earlier mount for this owner, or NULL. */
-    struct listing *(*load)(void *ctx, const void *owner);
-    /* A listing was published for this owner. */
-    void (*save)(void *ctx, const void *owner, const struct listing *l);
-    void *ctx;
-};
 
 #endif

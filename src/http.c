@@ -62,7 +62,7 @@ const char *fetch_class_name(enum fetch_class cls)
         [FETCH_OK] = "ok",           [FETCH_AUTH] = "auth",         [FETCH_NOT_FOUND] = "not_found",
         [FETCH_RATE] = "rate",       [FETCH_CLIENT] = "client",     [FETCH_SERVER] = "server",
         [FETCH_NETWORK] = "network", [FETCH_TIMEOUT] = "timeout",   [FETCH_PROTOCOL] = "protocol",
-        [FETCH_INVALID] = "invalid", [FETCH_INTERNAL] = "internal",
+        [FETCH_INVALID] = "invalid", [FETCH_INTERNAL] = "internal", [FETCH_OFFLINE] = "offline",
     };
 
     return cls >= 0 && cls < FETCH_CLASS_COUNT ? names[cls] : "unknown";
@@ -87,13 +87,14 @@ int fetch_errno(enum fetch_class cls)
     case FETCH_NETWORK:
     case FETCH_PROTOCOL:
     case FETCH_INVALID:
+    case FETCH_OFFLINE:
     case FETCH_CLASS_COUNT:
         break;
     }
     return EIO;
 }
 
-static const char *hint(enum fetch_class cls)
+const char *fetch_hint(enum fetch_class cls)
 {
     switch (cls) {
     case FETCH_AUTH:
@@ -116,6 +117,8 @@ static const char *hint(enum fetch_class cls)
                "on the next access";
     case FETCH_CLIENT:
         return "see the provider's message";
+    case FETCH_OFFLINE:
+        return "mount without -o offline to fetch it";
     case FETCH_OK:
     case FETCH_INTERNAL:
     case FETCH_CLASS_COUNT:
@@ -146,7 +149,7 @@ bool http_transient(enum fetch_class cls)
 void http_set_error(struct fetch_error *err, const struct account *a, const char *method,
                     const char *url, enum fetch_class cls, long status, const char *what)
 {
-    const char *h = hint(cls);
+    const char *h = fetch_hint(cls);
 
     err->cls = cls;
     err->cancelled = false;

@@ -29,6 +29,7 @@ enum fetch_class {
     FETCH_INVALID,   /* an answer that contradicts the documented shape or itself, is too
                         large, or redirects where credentials must not go: not retried */
     FETCH_INTERNAL,  /* out of memory, shutting down and the like */
+    FETCH_OFFLINE,   /* -o offline, and no copy on disk */
     FETCH_CLASS_COUNT
 };
 
@@ -103,6 +104,8 @@ void http_set_error(struct fetch_error *err, const struct account *a, const char
 bool http_transient(enum fetch_class cls);
 
 /* A class's short name (status, logs): "auth", "not_found", "server"... */
+/* What the user can do about a failure of that class ("" if nothing). */
+const char *fetch_hint(enum fetch_class cls);
 const char *fetch_class_name(enum fetch_class cls);
 
 /* The errno a FUSE operation returns for a failure class. */

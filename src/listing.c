@@ -185,6 +185,23 @@ int listing_builder_add(struct listing_builder *b, const char *name, const char 
     return 0;
 }
 
+int listing_builder_add_entry(struct listing_builder *b, const struct listing_entry *e)
+{
+    struct listing_entry *n;
+
+    if (listing_builder_add(b, e->name, e->id, (enum entry_type)e->type, e->bytes, e->len,
+                            e->rec_time) < 0)
+        return -1;
+    n = &b->items[b->n - 1];
+    n->tag = e->tag;
+    n->mtime = e->mtime;
+    if (e->link && !(n->link = strdup(e->link))) {
+        b->failed = true;
+        return -1;
+    }
+    return 0;
+}
+
 void listing_builder_tag(struct listing_builder *b, int tag)
 {
     if (b->n > 0)

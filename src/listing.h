@@ -42,6 +42,7 @@ struct listing {
     struct listing_entry *entries; /* sorted by name */
     size_t total_bytes;            /* sum of ENTRY_FILE sizes */
     unsigned long serial;          /* unique per listing built in this process */
+    bool final;                    /* it never changes again: not refetched after its TTL */
     char *arena;                   /* every entry's bytes and texts */
 };
 
@@ -81,6 +82,8 @@ int listing_builder_take_page(struct listing_builder *b, struct listing_builder 
  * from its id (and de-duplicated) like a record. */
 int listing_builder_add(struct listing_builder *b, const char *name, const char *id,
                         enum entry_type type, const char *bytes, size_t len, time_t rec_time);
+/* Adds an entry as it was stored: named, with its link, tag and times. */
+int listing_builder_add_entry(struct listing_builder *b, const struct listing_entry *e);
 /* Sets the tag of the entry added last. */
 void listing_builder_tag(struct listing_builder *b, int tag);
 /* Drops repeated ids (the last copy wins: it is the newer answer), makes

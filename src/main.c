@@ -25,6 +25,7 @@
 #include "sdnotify.h"
 #include "sighup.h"
 #include "statusview.h"
+#include "store.h"
 #include "tree.h"
 
 #define DEFAULT_TTL       60
@@ -42,6 +43,9 @@ struct options {
     char *uid;
     char *gid;
     char *umask;
+    char *cache_dir;
+    char *cache_max;
+    int offline;
     int show_help;
     int show_version;
     int debug_log;
@@ -67,6 +71,9 @@ static const struct fuse_opt option_spec[] = {
     OPT("uid=%s", uid),
     OPT("gid=%s", gid),
     OPT("umask=%s", umask),
+    OPT("cache_dir=%s", cache_dir),
+    OPT("cache_max=%s", cache_max),
+    OPT("offline", offline),
     OPT("--status", show_status),
     OPT("--check", check),
     OPT("--watch", watch),
@@ -119,6 +126,12 @@ static void usage(const char *prog)
            "                           instead of stderr (foreground) or syslog\n"
            "    -o uid=USER,gid=GROUP  owner of every file (default: who mounts)\n"
            "    -o umask=MASK          permission bits taken away, octal (e.g. 027)\n"
+           "    -o cache_dir=DIR       where listings are kept across mounts (default:\n"
+           "                           $XDG_CACHE_HOME/campaignfs or ~/.cache/campaignfs;\n"
+           "                           none: nothing is kept)\n"
+           "    -o cache_max=SIZE      most bytes kept there (default 1G; K, M, G, T);\n"
+           "                           the least recently used listings go first\n"
+           "    -o offline             no requests at all: only what is kept on disk\n"
            "    --check                check each account with one request, then exit\n"
            "    --status MOUNTPOINT    show what a mount is doing (--watch: every second)\n"
            "    -h, --help             this help\n"
@@ -146,10 +159,10 @@ static int parse_seconds(const char *name, const char *text, long min, long *out
     return 0;
 }
 
-/* -o NAME=SIZE: bytes, with an optional K, M or G (powers of 1024), in [min, max]. */
+/* -o NAME=SIZE: bytes, with an optional K, M, G or T (powers of 1024), in [min, max]. */
 static int parse_size(const char *name, const char *text, long long min, long long max, size_t *out)
 {
-    static const char units[] = "KMG";
+    static const char units[] = "KMGT";
     long long v;
     char *end;
     const char *u;
@@ -166,7 +179,7 @@ static int parse_size(const char *name, const char *text, long long min, long lo
     }
     if (errno || end == text || *end || v < min || v > max) {
         fprintf(stderr,
-                "campaignfs: -o %s=%s: not a size from %lld to %lld bytes (K, M, G allowed)\n",
+                "campaignfs: -o %s=%s: not a size from %lld to %lld bytes (K, M, G, T allowed)\n",
                 name, text, min, max);
         return -1;
     }
@@ -320,8 +333,42 @@ static int run_loop(struct fuse_session *se, struct fuse_cmdline_opts *fo)
     return rc;
 }
 
+/* Where the disk copy goes (-o cache_dir, cache_max, offline). */
+struct disk_options {
+    const char *dir; /* NULL: none */
+    const char *config;
+    size_t max;
+    bool offline;
+};
+
+/* Opens the disk copy (after daemonizing: it runs threads).  0, or -1 when
+ * the mount cannot go on without it (offline). */
+static int open_disk(struct tree *t, const struct disk_options *d)
+{
+    char err[1024];
+
+    t->offline = d->offline;
+    if (!d->dir) {
+        if (d->offline) {
+            log_error("-o offline shows only the disk copy, and there is none (-o cache_dir=none, "
+                      "or no HOME): give -o cache_dir=DIR");
+            return -1;
+        }
+        return 0;
+    }
+    t->disk = store_open(d->dir, d->config, t->accounts, t->n_accounts, d->max, err, sizeof(err));
+    if (t->disk)
+        return 0;
+    if (d->offline) {
+        log_error("%s: -o offline has nothing to show without it", err);
+        return -1;
+    }
+    log_warn("%s: going on without a disk copy (nothing is kept across mounts)", err);
+    return 0;
+}
+
 static int run_session(struct fuse_args *args, struct fuse_cmdline_opts *fo, struct tree *t,
-                       bool logfile)
+                       bool logfile, const struct disk_options *disk)
 {
     struct fs fs;
     struct fuse_session *se;
@@ -340,6 +387,8 @@ static int run_session(struct fuse_args *args, struct fuse_cmdline_opts *fo, str
     if (!fo->foreground && !logfile)
         log_use_syslog(true);
     fuse_daemonize(fo->foreground);
+    if (open_disk(t, disk) < 0)
+        goto out_unmount;
     if (sighup_start(t) != 0)
         log_warn("SIGHUP cannot be handled: it will end the mount");
     if (engine_start(t->engine) != 0) {
@@ -358,11 +407,15 @@ static int run_session(struct fuse_args *args, struct fuse_cmdline_opts *fo, str
     fuse_session_unmount(se);
     notifier_free(t->notifier);
     t->notifier = NULL;
+    store_close(t->disk); /* what is still queued is written first */
+    t->disk = NULL;
     log_debug("%lu requests waited for a load, %lu of them were interrupted",
               (unsigned long)atomic_load(&fs.parked), (unsigned long)atomic_load(&fs.interrupted));
     goto out_signals;
 out_unmount:
     fuse_session_unmount(se);
+    store_close(t->disk);
+    t->disk = NULL;
 out_signals:
     sighup_stop();
     fuse_remove_signal_handlers(se);
@@ -382,7 +435,9 @@ int main(int argc, char *argv[])
     struct tree t;
     char err[1024];
     long ttl = DEFAULT_TTL, max_stale = DEFAULT_MAX_STALE, timeout = DEFAULT_TIMEOUT;
-    size_t max_body = HTTP_DEFAULT_MAX_BODY;
+    size_t max_body = HTTP_DEFAULT_MAX_BODY, cache_max = STORE_DEFAULT_MAX;
+    struct disk_options disk = {0};
+    char *default_dir = NULL;
     unsigned uid = 0, gid = 0;
     mode_t umask_bits = 0;
     struct engine *engine = NULL;
@@ -416,7 +471,8 @@ int main(int argc, char *argv[])
     if (parse_seconds("ttl", o.ttl, 0, &ttl) < 0 ||
         parse_seconds("max_stale", o.max_stale, 0, &max_stale) < 0 ||
         parse_seconds("timeout", o.timeout, 1, &timeout) < 0 ||
-        parse_size("max_body", o.max_body, 1024, HTTP_MAX_BODY, &max_body) < 0)
+        parse_size("max_body", o.max_body, 1024, HTTP_MAX_BODY, &max_body) < 0 ||
+        parse_size("cache_max", o.cache_max, 0, LLONG_MAX / 2, &cache_max) < 0)
         goto out_args;
     if (!o.config)
         o.config = config_default_path();
@@ -431,6 +487,11 @@ int main(int argc, char *argv[])
         fprintf(stderr, "campaignfs: %s\n", err);
         goto out_args;
     }
+    if (!o.cache_dir)
+        o.cache_dir = default_dir = store_default_dir();
+    disk =
+        (struct disk_options){o.cache_dir && strcmp(o.cache_dir, "none") != 0 ? o.cache_dir : NULL,
+                              o.config, cache_max, o.offline != 0};
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (open_accounts(&cfg, ttl, &accts) == 0) {
         engine = engine_new(accts, cfg.n_accounts, timeout, max_body);
@@ -438,7 +499,7 @@ int main(int argc, char *argv[])
             t.uid = o.uid ? (uid_t)uid : t.uid;
             t.gid = o.gid ? (gid_t)gid : t.gid;
             t.umask = umask_bits;
-            rc = run_session(&args, &fo, &t, o.logfile != NULL);
+            rc = run_session(&args, &fo, &t, o.logfile != NULL, &disk);
             engine_stop(engine); /* if the session never started it */
             tree_destroy(&t);
         }
@@ -461,6 +522,10 @@ out_args:
     free(o.uid);
     free(o.gid);
     free(o.umask);
+    if (o.cache_dir != default_dir)
+        free(o.cache_dir);
+    free(default_dir);
+    free(o.cache_max);
     for (int i = 0; i < o.n_nonopt; i++)
         free(o.nonopt[i]);
     fuse_opt_free_args(&args);

@@ -72,6 +72,24 @@ json_object *json_path(json_object *root, const char *dotted)
     return cur;
 }
 
+bool provider_is_final(const struct final_rule *r, json_object *rec)
+{
+    json_object *status = r->status ? json_path(rec, r->status) : NULL;
+    const char *text;
+    bool listed = false;
+
+    if (!status || !json_object_is_type(status, json_type_string))
+        return false;
+    text = json_object_get_string(status);
+    for (size_t i = 0; i < PROVIDER_MAX_FINAL && r->statuses[i] && !listed; i++)
+        listed = strcmp(r->statuses[i], text) == 0;
+    if (!listed)
+        return false;
+    if (r->awaits && (!r->awaits_status || strcmp(r->awaits_status, text) == 0))
+        return json_path(rec, r->awaits) != NULL; /* json-c's NULL is JSON null too */
+    return true;
+}
+
 char *record_id(json_object *rec, const char *const *ids)
 {
     for (size_t i = 0; i < PROVIDER_MAX_FIELDS && ids[i]; i++) {

@@ -38,6 +38,16 @@ enum name_rule {
 #define PROVIDER_MAX_FIELDS 8
 
 /* One paginated list endpoint. */
+#define PROVIDER_MAX_FINAL 12
+
+/* When a record (a call, a campaign) never changes again. */
+struct final_rule {
+    const char *status;                       /* dotted path of its status; NULL: never final */
+    const char *statuses[PROVIDER_MAX_FINAL]; /* the statuses after which nothing changes */
+    const char *awaits;        /* ...unless this field is still missing or null (a transcript */
+    const char *awaits_status; /*    to come), in records of this status (NULL: any) */
+};
+
 struct collection {
     const char *path;       /* appended to the account URL; "{campaign}" is replaced; NULL = none */
     bool post;              /* POST a JSON body instead of GET */
@@ -58,6 +68,7 @@ struct collection {
     const char *times[PROVIDER_MAX_FIELDS];    /* timestamp fields: the newest gives st_mtime */
     enum name_rule naming;
     const char *link; /* field naming a record fetched on its own (Truedy contacts: "call_id") */
+    struct final_rule final; /* when one of its records is finished */
 };
 
 /* One single-record endpoint (campaign.json, a Truedy call). */
@@ -66,6 +77,7 @@ struct record_endpoint {
     const char *query_extra; /* "{account_id}" is replaced */
     const char *unwrap;      /* dotted path of the record inside the body; "" = the body itself */
     const char *times[PROVIDER_MAX_FIELDS];
+    struct final_rule final; /* when the record is finished */
 };
 
 struct provider {
@@ -92,6 +104,9 @@ const struct provider *const *provider_all(void); /* NULL-terminated */
 /* Whether a provider lists calls: either a calls collection or calls named
  * by its contacts. */
 bool provider_has_calls(const struct provider *p);
+
+/* Whether rec is finished by rule r (never, for a rule without a status). */
+bool provider_is_final(const struct final_rule *r, json_object *rec);
 
 /* ---- generic pagination (pure: no I/O) ---- */
 

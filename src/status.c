@@ -16,6 +16,7 @@
 #include "http.h"
 #include "notify.h"
 #include "rate.h"
+#include "store.h"
 #include "tree.h"
 
 static void add(json_object *o, const char *key, json_object *v)
@@ -94,13 +95,17 @@ static json_object *fetch_of(const struct node *n, const struct cache_info *ci, 
 
 static void gather(struct tree *t, struct gathered *g, double now)
 {
-    size_t count = tree_count(t);
+    size_t count = 0;
+    struct node **nodes = tree_nodes(t, &count);
     struct cache_info *ci = malloc(sizeof(*ci));
 
-    if (!ci)
+    if (!ci || !nodes) {
+        free(ci);
+        free(nodes);
         return;
-    for (size_t ino = 1; ino <= count; ino++) {
-        struct node *n = tree_node(t, ino);
+    }
+    for (size_t i = 0; i < count; i++) {
+        struct node *n = nodes[i];
         struct gathered *ga;
         if (!n || !n->cache || !n->acct)
             continue;
@@ -115,6 +120,7 @@ static void gather(struct tree *t, struct gathered *g, double now)
             json_object_array_add(ga->fetches, fetch_of(n, ci, now));
     }
     free(ci);
+    free(nodes);
 }
 
 /* Requests per second the account is limited to (0: none), as configured. */
@@ -152,6 +158,29 @@ static json_object *account_of(struct account *a, struct gathered *g)
     return o;
 }
 
+/* The disk copy, or JSON null. */
+static json_object *disk_of(struct tree *t)
+{
+    struct store_stats *st;
+    json_object *o;
+
+    if (!t->disk || !(st = malloc(sizeof(*st))))
+        return NULL;
+    store_stats(t->disk, st);
+    o = json_object_new_object();
+    add(o, "path", json_object_new_string(st->path));
+    add(o, "listings", json_object_new_int64((int64_t)st->listings));
+    add(o, "bytes", json_object_new_int64((int64_t)st->bytes));
+    add(o, "max_bytes", json_object_new_int64((int64_t)st->max_bytes));
+    add(o, "saved", json_object_new_int64((int64_t)st->saved));
+    add(o, "loaded", json_object_new_int64((int64_t)st->loaded));
+    add(o, "evicted", json_object_new_int64((int64_t)st->evicted));
+    add(o, "errors", json_object_new_int64((int64_t)st->errors));
+    add(o, "queued", json_object_new_int64((int64_t)st->queued));
+    free(st);
+    return o;
+}
+
 char *status_render(struct tree *t, size_t *len)
 {
     json_object *root = json_object_new_object();
@@ -173,6 +202,8 @@ char *status_render(struct tree *t, size_t *len)
         json_object_new_int64((int64_t)notify_queued(t->notifier)));
     add(root, "kernel_notifications_dropped",
         json_object_new_int64((int64_t)notify_dropped(t->notifier)));
+    add(root, "offline", json_object_new_boolean(t->offline));
+    add(root, "disk", disk_of(t));
     for (size_t i = 0; i < t->n_accounts; i++)
         g[i].fetches = json_object_new_array();
     gather(t, g, now);

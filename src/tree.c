@@ -7,7 +7,10 @@
 #include "tree.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <malloc.h>
+#include <openssl/evp.h>
+#include <search.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +23,7 @@
 #include "log.h"
 #include "notify.h"
 #include "status.h"
+#include "store.h"
 
 /* Where a node's size and mtime come from, and (files) its bytes: the
  * listing entry that describes it.  NULL in the table: a fixed directory
@@ -153,6 +157,76 @@ static void node_free(struct node *n)
     free(n);
 }
 
+static int ino_cmp(const void *a, const void *b)
+{
+    uint64_t x = ((const struct node *)a)->ino, y = ((const struct node *)b)->ino;
+
+    return x < y ? -1 : x > y;
+}
+
+#define INO_BITS 53 /* exact in a double: JSON, JavaScript and the like */
+
+/* The probe-th inode number for path: SHA-256 of the path (and, after a
+ * collision, of the path and the probe), in [2, 2^53). */
+static uint64_t path_ino(const char *path, unsigned probe)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    char buf[PATH_MAX + 16];
+    size_t len = strlen(path);
+    uint64_t v = 0;
+
+    if (len > PATH_MAX)
+        len = PATH_MAX;
+    memcpy(buf, path, len);
+    if (probe)
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%c%u", '\0', probe);
+    if (!EVP_Digest(buf, len, md, &md_len, EVP_sha256(), NULL) || md_len < 8)
+        return 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | md[i];
+    v &= ((uint64_t)1 << INO_BITS) - 1;
+    return v < 2 ? v + 2 : v;
+}
+
+static bool ino_taken(struct tree *t, uint64_t ino)
+{
+    struct node key = {.ino = ino};
+
+    return tfind(&key, &t->by_ino, ino_cmp) != NULL;
+}
+
+/* Gives n the inode number of its path (under tree.lock): the one recorded
+ * for it after an earlier collision, else the path's hash, else the first
+ * free probe (recorded, so the next mount gives it the same). */
+static int assign_ino(struct tree *t, struct node *n)
+{
+    char path[PATH_MAX];
+    uint64_t ino;
+    unsigned probe = 0;
+
+    if (!n->parent) {
+        n->ino = FUSE_ROOT_ID;
+        return tsearch(n, &t->by_ino, ino_cmp) ? 0 : -1;
+    }
+    tree_path(n, path, sizeof(path));
+    ino = store_inode(t->disk, path);
+    if (!ino || ino_taken(t, ino)) {
+        do
+            ino = path_ino(path, probe++);
+        while (ino && ino_taken(t, ino) && probe < 64);
+        if (!ino || ino_taken(t, ino))
+            return -1;
+        if (probe > 1) {
+            log_debug("inode number of /%s: probe %u after a collision (recorded)", path,
+                      probe - 1);
+            store_record_inode(t->disk, path, ino);
+        }
+    }
+    n->ino = ino;
+    return tsearch(n, &t->by_ino, ino_cmp) ? 0 : -1;
+}
+
 static struct node *node_new(struct tree *t, enum node_kind kind, struct node *parent,
                              const char *name, struct account *acct, const char *id)
 {
@@ -170,18 +244,11 @@ static struct node *node_new(struct tree *t, enum node_kind kind, struct node *p
         goto fail;
     if (n->cache)
         cache_init(n->cache);
-    if (t->n_nodes == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 1024;
-        struct node **nodes = realloc(t->nodes, cap * sizeof(*nodes));
-        if (!nodes)
-            goto fail;
-        t->nodes = nodes;
-        t->cap = cap;
-    }
     n->parent = parent;
     n->acct = acct;
-    t->nodes[t->n_nodes++] = n;
-    n->ino = (uint32_t)t->n_nodes; /* FUSE_ROOT_ID is 1 */
+    if (assign_ino(t, n) < 0)
+        goto fail;
+    t->n_nodes++;
     return n;
 fail:
     node_free(n);
@@ -211,13 +278,17 @@ int tree_init(struct tree *t, struct account *accounts, size_t n_accounts, long 
     return t->ctl ? 0 : -1;
 }
 
+static void node_destroy(void *p)
+{
+    struct node *n = p;
+
+    free(n->children);
+    node_free(n);
+}
+
 void tree_destroy(struct tree *t)
 {
-    for (size_t i = 0; i < t->n_nodes; i++) {
-        free(t->nodes[i]->children);
-        node_free(t->nodes[i]);
-    }
-    free(t->nodes);
+    tdestroy(t->by_ino, node_destroy);
     listing_unref(t->status);
     pthread_mutex_destroy(&t->status_lock);
     pthread_mutex_destroy(&t->lock);
@@ -226,11 +297,13 @@ void tree_destroy(struct tree *t)
 
 struct node *tree_node(struct tree *t, fuse_ino_t ino)
 {
+    struct node key = {.ino = ino}, **found;
     struct node *n = NULL;
 
     pthread_mutex_lock(&t->lock);
-    if (ino >= 1 && ino <= t->n_nodes)
-        n = t->nodes[ino - 1];
+    found = tfind(&key, &t->by_ino, ino_cmp);
+    if (found)
+        n = *found;
     pthread_mutex_unlock(&t->lock);
     return n;
 }
@@ -395,8 +468,10 @@ static void invalidate(struct tree *t, struct node *dir, const struct listing *o
             notify_entry(t->notifier, dir->ino, fresh->entries[i].name);
         }
     }
-    if (names_changed)
-        notify_inode(t->notifier, dir->ino); /* its cached entries */
+    /* its cached entries; campaigns/ also takes its mtime from them */
+    if (names_changed ||
+        (dir->kind == NODE_CAMPAIGNS && listing_newest(old, 0) != listing_newest(fresh, 0)))
+        notify_inode(t->notifier, dir->ino);
 }
 
 static void log_failure(const struct node *n, const struct fetch_error *err, bool stale, bool first)
@@ -408,6 +483,8 @@ static void log_failure(const struct node *n, const struct fetch_error *err, boo
     else if (stale)
         log_warn("%s (still showing the previous listing of %s)", err->message,
                  node_types[n->kind].what);
+    else if (err->cls == FETCH_OFFLINE)
+        log_warn("%s", err->message); /* what the user asked for */
     else
         log_error("%s", err->message);
 }
@@ -427,6 +504,26 @@ static void drop_prev(void *arg)
     free(d);
 }
 
+/* Queues n's listing l for the disk (fetched kinds only: the fixed ones
+ * are built anew), or with l NULL, the news that the one on disk was
+ * fetched again unchanged. */
+static void save_to_disk(struct tree *t, struct node *n, struct listing *l, bool final)
+{
+    struct cache_info ci;
+    struct store_meta m;
+    char path[PATH_MAX];
+
+    if (!t->disk || !node_types[n->kind].fetched)
+        return;
+    tree_path(n, path, sizeof(path));
+    cache_info(n->cache, rate_now(), &ci);
+    m = (struct store_meta){ci.fetched_at, *ci.url ? ci.url : NULL, ci.total, final};
+    if (l)
+        store_save(t->disk, path, l, &m);
+    else
+        store_touch(t->disk, path, &m);
+}
+
 /* Ends n's load with a listing (fresh) or a failure (err). */
 static void tree_loaded(struct tree *t, struct node *n, struct listing *fresh,
                         const struct fetch_error *err)
@@ -434,6 +531,7 @@ static void tree_loaded(struct tree *t, struct node *n, struct listing *fresh,
     struct cache_policy pol = policy(t, n);
     double now = rate_now();
     struct listing *prev, *old = NULL;
+    bool final;
 
     if (!fresh) {
         struct listing *have = cache_current(n->cache);
@@ -445,13 +543,15 @@ static void tree_loaded(struct tree *t, struct node *n, struct listing *fresh,
     prev = cache_current(n->cache);
     listing_carry_times(fresh, prev, node_types[n->kind].fetched ? time(NULL) : t->mounted);
     listing_unref(prev);
-    if (!cache_publish(n->cache, &pol, now, fresh, &old))
-        return; /* the same as before: nothing to tell anyone */
+    final = fresh->final;
+    if (!cache_publish(n->cache, &pol, now, fresh, &old)) {
+        save_to_disk(t, n, NULL, final); /* the same as before: only its time is new */
+        return;
+    }
     if (old)
         atomic_fetch_sub(&t->bytes, old->total_bytes);
     atomic_fetch_add(&t->bytes, fresh->total_bytes);
-    if (t->store.save)
-        t->store.save(t->store.ctx, n, fresh);
+    save_to_disk(t, n, fresh, final);
     invalidate(t, n, old, fresh);
     if (fresh->total_bytes >= TRIM_BYTES || (old && old->total_bytes >= TRIM_BYTES))
         malloc_trim(0); /* what the listing was built from goes back */
@@ -485,6 +585,52 @@ struct load_ctx {
     struct node *n;
 };
 
+/* Whether the record of entry e is finished by rule r. */
+static bool entry_final(const struct final_rule *r, const struct listing_entry *e)
+{
+    json_object *rec;
+    bool final;
+
+    if (!r->status || !e->bytes)
+        return false;
+    rec = json_tokener_parse(e->bytes);
+    final = rec && provider_is_final(r, rec);
+    json_object_put(rec);
+    return final;
+}
+
+/* Whether the campaign n is under is finished (by its campaign list entry). */
+static bool campaign_final(struct node *n)
+{
+    struct node *camp = n->parent, *list = camp ? camp->parent : NULL;
+    struct listing *l;
+    const struct listing_entry *e;
+    bool final;
+
+    if (!camp || camp->kind != NODE_CAMPAIGN || !list || !list->cache)
+        return false;
+    l = cache_current(list->cache);
+    e = listing_find(l, camp->name);
+    final = e && entry_final(&n->acct->provider->campaigns.final, e);
+    listing_unref(l);
+    return final;
+}
+
+/* Marks a listing that never changes again: a finished call fetched on
+ * its own, or every call of a finished campaign, all finished. */
+static void mark_final(struct node *n, struct listing *l)
+{
+    const struct provider *p = n->acct->provider;
+
+    if (n->kind == NODE_LAZY && n->parent->kind == NODE_CALLS) {
+        l->final = l->n == 1 && entry_final(&p->call.final, &l->entries[0]);
+    } else if (n->kind == NODE_CALLS && p->calls.final.status && campaign_final(n)) {
+        l->final = true;
+        for (size_t i = 0; i < l->n && l->final; i++)
+            l->final = entry_final(&p->calls.final, &l->entries[i]);
+    }
+}
+
 static void fetched(struct fetch *f, struct listing *l, const struct fetch_error *err, void *arg)
 {
     struct load_ctx *lc = arg;
@@ -492,6 +638,8 @@ static void fetched(struct fetch *f, struct listing *l, const struct fetch_error
 
     if (l && n->kind == NODE_CAMPAIGNS && n->acct->campaigns)
         listing_keep_ids(l, n->acct->campaigns);
+    if (l)
+        mark_final(n, l);
     if (l)
         cache_set_source(n->cache, fetch_url(f), fetch_total(f));
     tree_loaded(lc->t, n, l, err);
@@ -519,12 +667,32 @@ static const char *campaign_of(const struct node *n)
     return n ? n->id : NULL;
 }
 
+/* -o offline, and nothing on disk for n. */
+static void fail_offline(struct tree *t, struct node *n)
+{
+    struct fetch_error err = {.cls = FETCH_OFFLINE};
+    char path[512];
+
+    tree_path(n, path, sizeof(path));
+    snprintf(err.message, sizeof(err.message),
+             "[%s] offline (-o offline): %s at /%s was never fetched, so there is no copy on disk "
+             "to show; %s",
+             n->acct ? n->acct->name : "campaignfs", node_types[n->kind].what, path,
+             fetch_hint(FETCH_OFFLINE));
+    tree_loaded(t, n, NULL, &err);
+}
+
 static void fetch_list(struct tree *t, struct node *n, const struct collection *coll,
                        enum entry_type type)
 {
-    struct load_ctx *lc = malloc(sizeof(*lc));
+    struct load_ctx *lc;
     struct fetch *f = NULL;
 
+    if (t->offline) {
+        fail_offline(t, n);
+        return;
+    }
+    lc = malloc(sizeof(*lc));
     if (lc) {
         *lc = (struct load_ctx){t, n};
         f = fetch_collection(t->engine, n->acct, coll, campaign_of(n), type, fetched, lc);
@@ -698,9 +866,14 @@ static void load_lazy(struct tree *t, struct node *n)
 {
     const struct provider *p = n->acct->provider;
     const struct record_endpoint *ep = n->parent->kind == NODE_CAMPAIGN ? &p->campaign : &p->call;
-    struct load_ctx *lc = malloc(sizeof(*lc));
+    struct load_ctx *lc;
     struct fetch *f = NULL;
 
+    if (t->offline) {
+        fail_offline(t, n);
+        return;
+    }
+    lc = malloc(sizeof(*lc));
     if (lc) {
         *lc = (struct load_ctx){t, n};
         f = fetch_record(t->engine, n->acct, ep, campaign_of(n), n->id, n->name, fetched, lc);
@@ -709,6 +882,45 @@ static void load_lazy(struct tree *t, struct node *n)
 }
 
 /* ---- listings ---- */
+
+/* A listing read from disk (on the store's reader thread). */
+static void restored(void *arg, struct listing *l, const struct store_meta *m)
+{
+    struct load_ctx *lc = arg;
+    struct tree *t = lc->t;
+    struct node *n = lc->n;
+    struct cache_policy pol = policy(t, n);
+    size_t bytes;
+
+    free(lc);
+    if (!l) { /* gone meanwhile, or unreadable: from the network then */
+        node_types[n->kind].load(t, n);
+        return;
+    }
+    bytes = l->total_bytes;
+    cache_set_source(n->cache, m->url, m->total);
+    if (cache_restore(n->cache, &pol, rate_now(), l, m->fetched_at, t->offline))
+        atomic_fetch_add(&t->bytes, bytes);
+}
+
+/* Starts loading n: its first load looks for a copy on disk first. */
+static void start_load(struct tree *t, struct node *n)
+{
+    if (t->disk && !n->disk_tried && node_types[n->kind].fetched) {
+        char path[PATH_MAX];
+        struct load_ctx *lc;
+
+        n->disk_tried = true; /* only the one thread that starts the load is here */
+        tree_path(n, path, sizeof(path));
+        if (store_has(t->disk, path) && (lc = malloc(sizeof(*lc)))) {
+            *lc = (struct load_ctx){t, n};
+            if (store_load(t->disk, path, restored, lc) == 0)
+                return;
+            free(lc);
+        }
+    }
+    node_types[n->kind].load(t, n);
+}
 
 int tree_listing(struct tree *t, struct node *n, struct listing **out, struct node **wait)
 {
@@ -722,7 +934,7 @@ int tree_listing(struct tree *t, struct node *n, struct listing **out, struct no
         return -ENOTDIR;
     a = cache_get(n->cache, &pol, rate_now(), wait != NULL, out, &start, &err);
     if (start) {
-        node_types[n->kind].load(t, n);
+        start_load(t, n);
         if (a == CACHE_WAIT) /* a listing built on the spot is there now */
             a = cache_get(n->cache, &pol, rate_now(), false, out, &start, &err);
     }
@@ -793,7 +1005,6 @@ static void collect_xattrs(struct tree *t, struct node *n, struct xattrs *x)
     struct node *src = source_of(n);
     struct cache_info ci;
 
-    (void)t;
     x->n = 0;
     if (!src || !src->cache) {
         xattr_add(x, XATTR_PREFIX "stale", "0");
@@ -804,7 +1015,7 @@ static void collect_xattrs(struct tree *t, struct node *n, struct xattrs *x)
         xattr_add(x, XATTR_PREFIX "url", "%s", ci.url);
     xattr_time(x, XATTR_PREFIX "fetched_at", ci.fetched_at);
     xattr_time(x, XATTR_PREFIX "expires_at", ci.expires_at);
-    xattr_add(x, XATTR_PREFIX "stale", "%d", ci.stale ? 1 : 0);
+    xattr_add(x, XATTR_PREFIX "stale", "%d", ci.stale || t->offline ? 1 : 0);
     if (node_is_dir(n) && src == n && ci.total >= 0)
         xattr_add(x, XATTR_PREFIX "total", "%ld", ci.total);
     if (node_is_dir(n) && src == n && *ci.error)
@@ -978,6 +1189,22 @@ void tree_prefill(struct tree *t, struct node *n)
     notify_store(t->notifier, n->ino, l, e);
 }
 
+/* The mtime of a directory that is not a record: when the disk copy first
+ * saw the mount (the root, .campaignfs) or the account (its directory; and
+ * campaigns/, unless an entry is newer), so never the mount time, which
+ * would make every remount look like a change. */
+static time_t fixed_mtime(struct tree *t, struct node *n)
+{
+    time_t base = t->disk ? store_first_seen(t->disk, n->acct ? n->acct->name : NULL) : t->mounted;
+
+    if (n->kind == NODE_CAMPAIGNS) {
+        struct listing *l = cache_current(n->cache);
+        base = listing_newest(l, base);
+        listing_unref(l);
+    }
+    return base;
+}
+
 int tree_stat(struct tree *t, struct node *n, struct stat *st, struct node **wait)
 {
     struct listing *l = NULL;
@@ -985,7 +1212,7 @@ int tree_stat(struct tree *t, struct node *n, struct stat *st, struct node **wai
     int rc;
 
     if (!node_types[n->kind].attr) {
-        fill_stat(t, n, st, 0, t->mounted);
+        fill_stat(t, n, st, 0, fixed_mtime(t, n));
         return 0;
     }
     rc = node_types[n->kind].attr(t, n, &l, &e, wait);
@@ -1101,6 +1328,33 @@ size_t tree_count(struct tree *t)
     return n;
 }
 
+struct node_walk {
+    struct node **v;
+    size_t n, cap;
+};
+
+static void walk_collect(const void *p, VISIT v, void *arg)
+{
+    struct node_walk *w = arg;
+
+    if ((v == postorder || v == leaf) && w->n < w->cap)
+        w->v[w->n++] = *(struct node *const *)p;
+}
+
+struct node **tree_nodes(struct tree *t, size_t *n)
+{
+    struct node_walk w = {0};
+
+    pthread_mutex_lock(&t->lock);
+    w.cap = t->n_nodes;
+    w.v = malloc((w.cap ? w.cap : 1) * sizeof(*w.v));
+    if (w.v)
+        twalk_r(t->by_ino, walk_collect, &w);
+    pthread_mutex_unlock(&t->lock);
+    *n = w.n;
+    return w.v;
+}
+
 void tree_path(const struct node *n, char *buf, size_t len)
 {
     const struct node *chain[16];
@@ -1172,7 +1426,7 @@ static int expire_below(struct tree *t, struct node *n)
         free(v);
         return -ENOMEM;
     }
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < len && !t->offline; i++) { /* offline: nothing would come */
         if (!v[i]->cache || !node_types[v[i]->kind].fetched)
             continue;
         cache_expire(v[i]->cache, now);

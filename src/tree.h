@@ -1,7 +1,8 @@
 /**
  * @file tree.h
- * The directory model.  A node is one path of the mount (its inode number
- * is fixed for the life of the mount).  Node kinds are a table: each kind
+ * The directory model.  A node is one path of the mount; its inode number
+ * comes from the path (a hash; the same in every mount, collisions resolved
+ * and recorded on disk).  Node kinds are a table: each kind
  * says its mode, where its attributes come from, how its content is read,
  * how its listing is loaded, its xattrs and its symlink target.  Listed
  * nodes own a cache (cache.h); loads run on the engine (engine.h) and
@@ -52,8 +53,9 @@ struct node {
     /* directories: serial of the listing the kernel's readdir cache holds;
      * files: serial of the listing the kernel's size came from */
     atomic_ulong serial;
-    uint32_t ino;
+    uint64_t ino;
     unsigned char kind; /* enum node_kind */
+    bool disk_tried;    /* its listing was looked for on disk (or there is no disk copy) */
     char name[];
 };
 
@@ -61,18 +63,19 @@ struct node {
 
 struct tree {
     pthread_mutex_t lock; /* the inode table and the children indexes */
-    struct node **nodes;  /* nodes[ino - 1] */
-    size_t n_nodes, cap;
+    void *by_ino;         /* tsearch tree of every node, by inode number */
+    size_t n_nodes;
     struct account *accounts;
     size_t n_accounts;
-    time_t mounted;     /* wall clock at start: mtime of the fixed directories */
+    time_t mounted;     /* wall clock at start (the fixed directories' mtime without a disk copy) */
     double started;     /* monotonic at start */
     long ttl;           /* the mount's -o ttl */
     long max_stale;     /* -o max_stale: seconds past the TTL a listing is shown */
     atomic_ulong bytes; /* bytes of all files currently listed (for statfs) */
     struct engine *engine;
     struct notifier *notifier; /* NULL: nothing to tell the kernel */
-    struct cache_store store;  /* the on-disk copy; all NULL: none */
+    struct store *disk;        /* the on-disk copy (store.h), or NULL */
+    bool offline;              /* -o offline: nothing is requested, only the disk copy shown */
     struct node *ctl;          /* .campaignfs/ */
     /* who owns every node, and the permission bits taken away (-o uid, gid, umask) */
     uid_t uid;
@@ -154,8 +157,11 @@ int tree_refresh(struct tree *t, const char *path);
 bool tree_writable(const struct node *n);
 int tree_write(struct tree *t, struct node *n, const char *buf, size_t size);
 
-/* How many nodes there are: tree_node() answers 1 to this. */
+/* How many nodes there are. */
 size_t tree_count(struct tree *t);
+
+/* Every node there is now (malloc'd; nodes are never freed while mounted). */
+struct node **tree_nodes(struct tree *t, size_t *n);
 
 /* n's path relative to the mount ("" for the root), truncated to len. */
 void tree_path(const struct node *n, char *buf, size_t len);

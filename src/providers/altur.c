@@ -25,6 +25,7 @@ const struct provider provider_altur = {
             .total = "total_count",
             .ids = {"id"},
             .times = {"updated_at", "created_at"},
+            .final = {.status = "status", .statuses = {"finished"}},
         },
     .contacts =
         {
@@ -53,6 +54,7 @@ const struct provider provider_altur = {
             .total = "total_count",
             .ids = {"id"},
             .times = {"ended_at", "started_at", "created_at"},
+            .final = {.status = "status", .statuses = {"ended", "failed", "busy", "no-answer"}},
         },
     .campaign =
         {

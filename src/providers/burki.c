@@ -22,6 +22,7 @@ const struct provider provider_burki = {
             BURKI_PAGED("/api/v1/campaigns/", "campaigns"),
             .ids = {"id"},
             .times = {"completed_at", "started_at", "updated_at", "created_at"},
+            .final = {.status = "status", .statuses = {"completed", "cancelled", "failed"}},
         },
     .contacts =
         {
@@ -34,6 +35,9 @@ const struct provider provider_burki = {
             BURKI_PAGED("/api/v1/campaigns/{campaign}/executions", "executions"),
             .ids = {"execution_id", "id"},
             .times = {"executed_at", "updated_at", "created_at"},
+            .final = {.status = "status",
+                      .statuses = {"completed", "failed", "no_answer", "busy", "voicemail",
+                                   "skipped"}},
         },
     .campaign =
         {

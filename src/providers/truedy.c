@@ -44,6 +44,12 @@ const struct provider provider_truedy = {
             .path = "/calls/{id}",
             .unwrap = "data",
             .times = {"ended_at", "started_at", "created_at"},
+            /* a completed call's transcript may still be null right after it */
+            .final = {.status = "status",
+                      .statuses = {"completed", "failed", "busy", "no_answer", "no-answer",
+                                   "voicemail", "cancelled", "canceled", "rejected", "ended"},
+                      .awaits = "transcript",
+                      .awaits_status = "completed"},
         },
     .errors = {"error.message", "message", "detail"},
     .reset_at = "error.details.reset_at",
