@@ -89,7 +89,8 @@ def status(m):
 
 def disk(m):
     d = status(m)["disk"]
-    assert isinstance(d, dict), "the status has no disk cache: %r" % (d,)
+    assert isinstance(d, dict), "the status has no disk cache: %r; log:\n%s" % (
+        d, m.stderr()[-3000:])
     return d
 
 
