@@ -898,6 +898,7 @@ static void restored(void *arg, struct listing *l, const struct store_meta *m)
         return;
     }
     bytes = l->total_bytes;
+    l->final = m->final;
     cache_set_source(n->cache, m->url, m->total);
     if (cache_restore(n->cache, &pol, rate_now(), l, m->fetched_at, t->offline))
         atomic_fetch_add(&t->bytes, bytes);
