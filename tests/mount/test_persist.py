@@ -39,6 +39,8 @@ TRUEDY_FINAL = {"completed", "failed", "busy", "no_answer", "no-answer", "voicem
 ALTUR_CALL_FINAL = {"ended", "failed", "busy", "no-answer"}
 BURKI_CALL_FINAL = {"completed", "failed", "no_answer", "busy", "voicemail", "skipped"}
 BURKI_CAMPAIGN_FINAL = {"completed", "cancelled", "failed"}
+# an access past the TTL waits for the refresh (see the calls tests)
+MAX_STALE_0 = ("-o", "max_stale=0")
 
 
 # ---- helpers ----
@@ -743,7 +745,7 @@ def test_finished_truedy_calls_are_fetched_once_in_a_mount_and_after_a_remount()
         calls = [c for b in batches for c in b["calls"]]
         open_ids = {c["id"]: 1 for c in calls if not truedy_final(c)}
         assert open_ids and len(open_ids) < len(calls), (len(open_ids), len(calls))
-        with Mount(sim.config_path, ttl=1, cache_dir=cache) as m:
+        with Mount(sim.config_path, ttl=1, cache_dir=cache, extra=MAX_STALE_0) as m:
             mark = log_mark(sim)
             read_calls(m, batches)
             assert call_requests(sim, mark) == {c["id"]: 1 for c in calls}
@@ -756,7 +758,7 @@ def test_finished_truedy_calls_are_fetched_once_in_a_mount_and_after_a_remount()
             refetched = time.time()
             settle(m)
         sleep_past(refetched + 1.1)
-        with Mount(sim.config_path, ttl=1, cache_dir=cache) as m:
+        with Mount(sim.config_path, ttl=1, cache_dir=cache, extra=MAX_STALE_0) as m:
             mark = log_mark(sim)
             read_calls(m, batches)
             wait_quiet(sim, quiet=0.5)
@@ -812,7 +814,7 @@ def test_finished_campaigns_calls_listings_are_not_refetched_altur_burki():
                 else:
                     assert n >= 1, (key, n)  # the control: its TTL has passed
 
-        with Mount(sim.config_path, ttl=1, cache_dir=cache) as m:
+        with Mount(sim.config_path, ttl=1, cache_dir=cache, extra=MAX_STALE_0) as m:
             list_calls(m)
             time.sleep(1.2)
             mark = log_mark(sim)
@@ -821,7 +823,7 @@ def test_finished_campaigns_calls_listings_are_not_refetched_altur_burki():
             fetched = time.time()
             settle(m)
         sleep_past(fetched + 1.1)
-        with Mount(sim.config_path, ttl=1, cache_dir=cache) as m:
+        with Mount(sim.config_path, ttl=1, cache_dir=cache, extra=MAX_STALE_0) as m:
             mark = log_mark(sim)
             list_calls(m)
             check_refetches(mark)
