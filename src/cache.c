@@ -160,6 +160,7 @@ bool cache_publish(struct cache *c, const struct cache_policy *pol, double now,
         listing_unref(fresh);    /* nothing changed: the kernel's caches stay valid */
     }
     c->expires = pol->ttl < 0 || c->final ? INFINITY : now + pol->ttl;
+    c->restored = false;
     c->retry_at = 0;
     c->failures = 0;
     c->fetched_at = time(NULL);
@@ -178,6 +179,7 @@ bool cache_restore(struct cache *c, const struct cache_policy *pol, double now, 
     if (taken) {
         c->value = l;
         c->final = l->final;
+        c->restored = !l->final; /* a finished record is as good as new */
         c->fetched_at = fetched_at;
         if (pol->ttl < 0 || l->final || pin)
             c->expires = INFINITY;
@@ -222,7 +224,7 @@ void cache_info(struct cache *c, double now, struct cache_info *out)
     memset(out, 0, sizeof(*out));
     pthread_mutex_lock(&c->lock);
     out->have = c->value != NULL;
-    out->stale = out->have && (now >= c->expires || c->failures > 0);
+    out->stale = out->have && (now >= c->expires || c->failures > 0 || c->restored);
     out->fetched_at = c->fetched_at;
     out->expires_at =
         isinf(c->expires) || !out->have ? 0 : time(NULL) + (time_t)ceil(c->expires - now);

@@ -49,6 +49,7 @@ struct cache {
     char *error_message;    /* of the last failure, or NULL */
     bool loading;
     bool final;          /* the listing never changes again: it does not expire */
+    bool restored;       /* it comes from the disk copy and was not fetched again yet */
     struct fetch *fetch; /* the fetch of the load in flight, if any (status reads it) */
     /* where the current listing came from, for xattrs and status */
     time_t fetched_at; /* wall clock of the last complete load (changed or not); 0: none */
@@ -111,7 +112,8 @@ void cache_set_source(struct cache *c, const char *url, long total);
 /* What getxattr and status tell of a cache, read at once under its lock. */
 struct cache_info {
     bool have;         /* a listing exists */
-    bool stale;        /* it is past its TTL (or its last refresh failed) */
+    bool stale;        /* it is past its TTL, its last refresh failed, or it comes from
+                          the disk copy and this mount has not fetched it again */
     time_t fetched_at; /* 0: never fetched */
     time_t expires_at; /* wall clock; 0: never expires */
     long total;        /* -1: none */

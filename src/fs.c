@@ -393,6 +393,10 @@ static void cfs_init(void *userdata, struct fuse_conn_info *conn)
         conn->want |= FUSE_CAP_PARALLEL_DIROPS;
     if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
         conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
+    /* there are never ACLs, and so the kernel keeps that answer: `ls -l`
+     * asks each file for system.posix_acl_access once, not every time */
+    if (conn->capable & FUSE_CAP_POSIX_ACL)
+        conn->want |= FUSE_CAP_POSIX_ACL;
     /* O_TRUNC as a setattr of its own, so that opening any file but the
      * refresh control with it fails (EROFS) even when the kernel opens
      * files itself */

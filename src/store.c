@@ -106,6 +106,7 @@ struct store {
     time_t created_at;
     struct {
         char name[256];
+        char fingerprint[2048]; /* provider, URL, campaign filter */
         time_t first_seen;
     } * accounts;
     size_t n_accounts;
@@ -359,6 +360,8 @@ static void move_aside(const char *db_path, const char *reason)
     gmtime_r(&now, &tm);
     strftime(when, sizeof(when), "%Y%m%dT%H%M%SZ", &tm);
     snprintf(aside, sizeof(aside), "%s.%s-%s", db_path, reason, when);
+    for (int k = 2; access(aside, F_OK) == 0 && k < 100; k++) /* never over an earlier one */
+        snprintf(aside, sizeof(aside), "%s.%s-%s-%d", db_path, reason, when, k);
     if (rename(db_path, aside) < 0) {
         log_error("cache database %s: %s, and it cannot be moved aside (%s): remove it by hand",
                   db_path, reason_text(reason), strerror(errno));
@@ -504,6 +507,7 @@ static int load_accounts(struct store *s, const struct account *accts, size_t n)
 
         fingerprint(&accts[i], fp, sizeof(fp));
         snprintf(s->accounts[i].name, sizeof(s->accounts[i].name), "%s", accts[i].name);
+        snprintf(s->accounts[i].fingerprint, sizeof(s->accounts[i].fingerprint), "%s", fp);
         rc = sqlite3_prepare_v2(db, "SELECT fingerprint, first_seen FROM accounts WHERE name = ?1",
                                 -1, &st, NULL);
         if (rc != SQLITE_OK)
@@ -875,6 +879,74 @@ static void free_index(struct store *s)
     s->inodes = NULL;
 }
 
+struct inode_write {
+    sqlite3_stmt *st;
+    int rc;
+};
+
+static void write_one_inode(const void *p, VISIT v, void *arg)
+{
+    const struct inode_rec *r = *(const struct inode_rec *const *)p;
+    struct inode_write *w = arg;
+
+    if ((v != postorder && v != leaf) || w->rc != SQLITE_OK)
+        return;
+    sqlite3_bind_text(w->st, 1, r->path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(w->st, 2, (sqlite3_int64)r->ino);
+    if (sqlite3_step(w->st) != SQLITE_DONE)
+        w->rc = sqlite3_errcode(sqlite3_db_handle(w->st));
+    sqlite3_reset(w->st);
+}
+
+/* Writes what the mount knows of itself into a new database that took the
+ * place of a damaged one: its first-seen times and recorded inode numbers
+ * stay what they were, so the fixed directories keep their mtimes. */
+static int write_identity(struct store *s)
+{
+    struct inode_write w = {NULL, exec(s->wdb, "BEGIN IMMEDIATE")};
+    sqlite3_stmt *st;
+
+    if (w.rc == SQLITE_OK)
+        w.rc = sqlite3_prepare_v2(s->wdb,
+                                  "INSERT OR REPLACE INTO meta(key, value) "
+                                  "VALUES('created_at', ?1)",
+                                  -1, &st, NULL);
+    if (w.rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, s->created_at);
+        w.rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->wdb);
+        sqlite3_finalize(st);
+    }
+    if (w.rc == SQLITE_OK)
+        w.rc = sqlite3_prepare_v2(s->wdb,
+                                  "INSERT OR REPLACE INTO accounts(name, fingerprint, "
+                                  "first_seen) VALUES(?1, ?2, ?3)",
+                                  -1, &st, NULL);
+    if (w.rc == SQLITE_OK) {
+        for (size_t i = 0; w.rc == SQLITE_OK && i < s->n_accounts; i++) {
+            sqlite3_bind_text(st, 1, s->accounts[i].name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, s->accounts[i].fingerprint, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, s->accounts[i].first_seen);
+            w.rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->wdb);
+            sqlite3_reset(st);
+        }
+        sqlite3_finalize(st);
+    }
+    if (w.rc == SQLITE_OK)
+        w.rc = sqlite3_prepare_v2(s->wdb, "INSERT OR REPLACE INTO inodes(path, ino) VALUES(?1, ?2)",
+                                  -1, &w.st, NULL);
+    if (w.rc == SQLITE_OK) {
+        pthread_mutex_lock(&s->lock);
+        twalk_r(s->inodes, write_one_inode, &w);
+        pthread_mutex_unlock(&s->lock);
+        sqlite3_finalize(w.st);
+    }
+    if (w.rc == SQLITE_OK)
+        w.rc = exec(s->wdb, "COMMIT");
+    else
+        exec(s->wdb, "ROLLBACK");
+    return w.rc;
+}
+
 /* The database reported corruption: a new one takes its place. */
 static void swap_database(struct store *s)
 {
@@ -886,13 +958,16 @@ static void swap_database(struct store *s)
     s->rdb = s->wdb = NULL;
     move_aside(s->db_path, "corrupt");
     pthread_mutex_lock(&s->lock);
-    free_index(s);
+    tdestroy(s->index, free);
+    s->index = NULL;
     s->bytes = 0;
     s->listings = 0;
     s->used_seq = 0;
     pthread_mutex_unlock(&s->lock);
     if (connect_db(s, err, sizeof(err)) < 0)
         log_error("%s: nothing more is kept on disk in this mount", err);
+    else if (write_identity(s) != SQLITE_OK)
+        db_failed(s, s->wdb, sqlite3_errcode(s->wdb), "starting the new database");
     atomic_store(&s->corrupt, false);
     pthread_mutex_unlock(&s->swap_lock);
 }
@@ -965,25 +1040,22 @@ static void *writer_main(void *arg)
 
 static void enqueue(struct store *s, struct job *j)
 {
+    struct job *stale = NULL;
+
     pthread_mutex_lock(&s->lock);
     if (j->kind == JOB_SAVE) {
-        /* a newer listing of the same path replaces one still queued */
-        for (struct job *q = s->jobs; q; q = q->next) {
-            if (q->kind == JOB_SAVE && strcmp(q->path, j->path) == 0) {
-                struct listing *old = q->l;
-                char *old_url = q->url;
-                q->l = j->l;
-                q->url = j->url;
-                q->fetched_at = j->fetched_at;
-                q->total = j->total;
-                q->final = j->final;
-                j->l = NULL;
-                j->url = NULL;
-                pthread_mutex_unlock(&s->lock);
-                listing_unref(old);
-                free(old_url);
-                job_free(j);
-                return;
+        /* a newer listing of the same path makes what is still queued for
+         * it (an older listing, or news of one) moot: the newest is written
+         * last, with its own times */
+        for (struct job **p = &s->jobs; *p;) {
+            struct job *q = *p;
+            if (q->kind != JOB_INODE && strcmp(q->path, j->path) == 0) {
+                *p = q->next;
+                q->next = stale;
+                stale = q;
+                s->n_jobs--;
+            } else {
+                p = &q->next;
             }
         }
     }
@@ -992,6 +1064,11 @@ static void enqueue(struct store *s, struct job *j)
     s->n_jobs++;
     pthread_cond_signal(&s->work);
     pthread_mutex_unlock(&s->lock);
+    while (stale) {
+        struct job *q = stale;
+        stale = q->next;
+        job_free(q);
+    }
 }
 
 void store_save(struct store *s, const char *path, struct listing *l, const struct store_meta *m)
@@ -1115,7 +1192,12 @@ static struct listing *read_listing(struct store *s, const char *path, struct st
         listing_builder_discard(&b);
         goto fail;
     }
-    return listing_builder_finish(&b);
+    {
+        struct listing *l = listing_builder_finish(&b);
+        if (l)
+            l->final = m->final;
+        return l;
+    }
 fail:
     free(*url);
     *url = NULL;
@@ -1134,6 +1216,7 @@ static void *reader_main(void *arg)
         struct listing *l = NULL;
         struct store_meta m = {.total = -1};
         char *url = NULL;
+        bool stopping;
 
         while (!s->loads_head && !s->stop)
             pthread_cond_wait(&s->rwork, &s->lock);
@@ -1143,8 +1226,9 @@ static void *reader_main(void *arg)
         s->loads_head = ld->next;
         if (!s->loads_head)
             s->loads_tail = NULL;
+        stopping = s->stop;
         pthread_mutex_unlock(&s->lock);
-        if (!s->stop) {
+        if (!stopping) {
             pthread_mutex_lock(&s->swap_lock);
             l = read_listing(s, ld->path, &m, &url);
             pthread_mutex_unlock(&s->swap_lock);

@@ -468,10 +468,8 @@ static void invalidate(struct tree *t, struct node *dir, const struct listing *o
             notify_entry(t->notifier, dir->ino, fresh->entries[i].name);
         }
     }
-    /* its cached entries; campaigns/ also takes its mtime from them */
-    if (names_changed ||
-        (dir->kind == NODE_CAMPAIGNS && listing_newest(old, 0) != listing_newest(fresh, 0)))
-        notify_inode(t->notifier, dir->ino);
+    if (names_changed)
+        notify_inode(t->notifier, dir->ino); /* its cached entries */
 }
 
 static void log_failure(const struct node *n, const struct fetch_error *err, bool stale, bool first)
@@ -1191,19 +1189,13 @@ void tree_prefill(struct tree *t, struct node *n)
 }
 
 /* The mtime of a directory that is not a record: when the disk copy first
- * saw the mount (the root, .campaignfs) or the account (its directory; and
- * campaigns/, unless an entry is newer), so never the mount time, which
- * would make every remount look like a change. */
+ * saw the mount (the root, .campaignfs) or the account (its directory and
+ * campaigns/), never the mount time, which would make every remount look
+ * like a change.  (Not the newest of campaigns/'s entries: a stat before
+ * its listing arrived would tell another time than one after.) */
 static time_t fixed_mtime(struct tree *t, struct node *n)
 {
-    time_t base = t->disk ? store_first_seen(t->disk, n->acct ? n->acct->name : NULL) : t->mounted;
-
-    if (n->kind == NODE_CAMPAIGNS) {
-        struct listing *l = cache_current(n->cache);
-        base = listing_newest(l, base);
-        listing_unref(l);
-    }
-    return base;
+    return t->disk ? store_first_seen(t->disk, n->acct ? n->acct->name : NULL) : t->mounted;
 }
 
 int tree_stat(struct tree *t, struct node *n, struct stat *st, struct node **wait)

@@ -528,6 +528,48 @@ static void test_hostile_pages(void **state)
     assert_false(cur.over_limit);
 }
 
+/* Finished records: a status in the rule's list, and (for a completed
+ * Truedy call) the transcript there. */
+static bool final_of(const struct final_rule *r, const char *json)
+{
+    json_object *rec = json_tokener_parse(json);
+    bool final;
+
+    assert_non_null(rec);
+    final = provider_is_final(r, rec);
+    json_object_put(rec);
+    return final;
+}
+
+static void test_final_records(void **state)
+{
+    const struct provider *truedy = provider_find("truedy"), *altur = provider_find("altur");
+    const struct provider *burki = provider_find("burki"), *koreai = provider_find("koreai");
+    const struct final_rule *call = &truedy->call.final;
+
+    (void)state;
+    assert_true(final_of(call, "{\"status\": \"completed\", \"transcript\": []}"));
+    assert_false(final_of(call, "{\"status\": \"completed\", \"transcript\": null}"));
+    assert_false(final_of(call, "{\"status\": \"completed\"}"));
+    assert_true(final_of(call, "{\"status\": \"failed\", \"transcript\": null}"));
+    assert_true(final_of(call, "{\"status\": \"no_answer\"}"));
+    assert_false(final_of(call, "{\"status\": \"in_progress\"}"));
+    assert_false(final_of(call, "{\"status\": \"queued\"}"));
+    assert_false(final_of(call, "{\"status\": 3}"));
+    assert_false(final_of(call, "{}"));
+    assert_true(final_of(&altur->calls.final, "{\"status\": \"ended\"}"));
+    assert_false(final_of(&altur->calls.final, "{\"status\": \"in-progress\"}"));
+    assert_true(final_of(&altur->campaigns.final, "{\"status\": \"finished\"}"));
+    assert_false(final_of(&altur->campaigns.final, "{\"status\": \"cooldown\"}"));
+    assert_true(final_of(&burki->calls.final, "{\"status\": \"skipped\"}"));
+    assert_false(final_of(&burki->calls.final, "{\"status\": \"pending\"}"));
+    assert_true(final_of(&burki->campaigns.final, "{\"status\": \"cancelled\"}"));
+    assert_false(final_of(&burki->campaigns.final, "{\"status\": \"running\"}"));
+    /* no rule: never final */
+    assert_false(final_of(&koreai->contacts.final, "{\"status\": \"completed\"}"));
+    assert_false(final_of(&truedy->contacts.final, "{\"call_status\": \"completed\"}"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -545,6 +587,7 @@ int main(void)
         cmocka_unit_test(test_shifted_pages_without_ids),
         cmocka_unit_test(test_listing_times),
         cmocka_unit_test(test_hostile_pages),
+        cmocka_unit_test(test_final_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
