@@ -171,8 +171,9 @@ def test_remount_with_the_api_down_shows_every_file_seen_byte_for_byte_marked_st
             assert dirs2 == dirs
             for f in sorted(before):
                 assert after[f] == before[f], f
+            not_stale = [f for f in sorted(after) if os.getxattr(m.path(f), STALE) != b"1"]
+            assert not_stale == [], "not marked stale with the API down: %s" % not_stale
             for f in sorted(after):
-                assert os.getxattr(m.path(f), STALE) == b"1", f
                 # the TTL counts from the fetch in the first mount
                 assert os.getxattr(m.path(f), "user.campaignfs.fetched_at") == fetched_at[f], f
             assert "moved aside" not in m.stderr()
@@ -227,7 +228,9 @@ def test_offline_makes_no_request_and_serves_the_disk_copy_marked_stale():
 
 # ---- 3. kill -9 in the middle of a listing write ----
 
-KILL_CONTACTS = 20000  # Burki campaign #2: ~8 MB of records, 20 pages
+# Burki campaign #2: ~2 MB of records, 5 pages; a write of its listing takes
+# long enough to be killed in the middle (measured: 5 of 5 at 3000 contacts)
+KILL_CONTACTS = 5000
 
 
 def wal_state(data):
@@ -247,15 +250,22 @@ def wal_state(data):
     return frames, len(data) - off
 
 
-def kill_mid_write(m, wal, limit=60):
+def kill_mid_write(m, wal, saved, limit=20):
     """Kills the daemon (SIGKILL) as soon as the WAL holds a few dozen
     frames past what it held when called: a write is under way.  Returns
-    whether it killed."""
+    whether it killed (not when the mount has written more than `saved`
+    listings first: too late)."""
     fd = None
     margin_frames = 32
     deadline = time.time() + limit
     start_size, start_salts, page = None, None, 4096
+    next_look = time.time() + 0.1
     while time.time() < deadline:
+        if time.time() > next_look:
+            next_look = time.time() + 0.1
+            d = disk(m)
+            if d["saved"] > saved and d["queued"] == 0:
+                break  # written whole before the WAL was seen growing
         if fd is None:
             try:
                 fd = os.open(wal, os.O_RDONLY)
@@ -298,6 +308,8 @@ def test_kill_9_in_the_middle_of_a_listing_write_leaves_the_previous_listing_who
         landed = None
         tries = []
         for attempt in range(5):
+            if attempt:
+                sim.restart()  # records that an advance changes again
             cache = os.path.join(work, "cache-%d" % attempt)
             old = {f: b for f, b in expected_all(sim, ["burki"]).items()
                    if f.startswith(contacts + "/")}
@@ -305,7 +317,7 @@ def test_kill_9_in_the_middle_of_a_listing_write_leaves_the_previous_listing_who
             m.start()
             try:
                 assert len(os.listdir(m.path(contacts))) == KILL_CONTACTS
-                settle(m, saved=2)  # burki/campaigns and the contacts
+                saved = settle(m, saved=2)["saved"]  # burki/campaigns and the contacts
                 db = the_db(m)
                 report = sim.advance(1000000)  # every open record changes
                 new = {f: b for f, b in expected_all(sim, ["burki"]).items()
@@ -314,7 +326,7 @@ def test_kill_9_in_the_middle_of_a_listing_write_leaves_the_previous_listing_who
                 assert len(changed) > KILL_CONTACTS // 10, report["advanced"]
                 refresh(m, contacts)
                 os.listdir(m.path(contacts))  # starts the refetch (the old listing shown)
-                killed = kill_mid_write(m, db + "-wal")
+                killed = kill_mid_write(m, db + "-wal", saved)
                 frames, partial = [], 0
                 if killed:
                     with open(db + "-wal", "rb") as f:
@@ -325,9 +337,9 @@ def test_kill_9_in_the_middle_of_a_listing_write_leaves_the_previous_listing_who
                 if m.proc.poll() is None:
                     m.proc.kill()
                 m.stop()
-            tries.append({"frames": len(frames), "last_commit": frames[-1:], "partial": partial})
-            assert killed, "the WAL never grew after the refresh: %s" % m.stderr()[-2000:]
-            if partial or (frames and frames[-1] == 0):
+            tries.append({"killed": killed, "frames": len(frames), "last_commit": frames[-1:],
+                          "partial": partial})
+            if killed and (partial or (frames and frames[-1] == 0)):
                 landed = (cache, old, changed)
                 break
         assert landed, "the kill never landed in the middle of a write: %r" % tries
@@ -573,9 +585,10 @@ def test_eviction_at_a_small_cache_max_drops_the_least_recently_used():
             assert d["evicted"] > 0, (d, sizes)
             assert d["bytes"] <= d["max_bytes"], d
             assert d["bytes"] >= sizes[steps[-1]], (d, sizes)
-        # a single listing bigger than cache_max is not stored
+        # a single listing bigger than cache_max is not stored (each of these
+        # holds records of more than 16 bytes)
         with Mount(sim.config_path, cache_dir=os.path.join(work, "tiny"),
-                   extra=("-o", "cache_max=%d" % (min(sizes.values()) - 1))) as m:
+                   extra=("-o", "cache_max=16")) as m:
             os.listdir(m.path(steps[1]))
             wait_quiet(sim, quiet=0.3)
             assert settle(m)["bytes"] == 0
