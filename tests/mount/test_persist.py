@@ -229,7 +229,8 @@ def test_offline_makes_no_request_and_serves_the_disk_copy_marked_stale():
 # ---- 3. kill -9 in the middle of a listing write ----
 
 # Burki campaign #2: ~2 MB of records, 5 pages; a write of its listing takes
-# long enough to be killed in the middle (measured: 5 of 5 at 3000 contacts)
+# long enough to be killed in the middle (measured: the first try landed in 6
+# of 6 runs, and in 4 of 4 under ASan; 3000 contacts still did, 5 of 5)
 KILL_CONTACTS = 5000
 
 
