@@ -5,12 +5,16 @@ it afterwards (fusermount3 -u, then a lazy unmount as a last resort).
 Also the expectations that the tests derive from the simulator's ground
 truth (/_sim/dump): file names, paths and record bytes.
 """
+import glob
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
 import time
+
+import pytest
 
 CAMPAIGNFS = os.environ.get("CAMPAIGNFS", "campaignfs")
 
@@ -21,14 +25,25 @@ def is_mounted(path):
 
 
 class Mount:
-    """campaignfs on a fresh temporary directory; a context manager."""
+    """campaignfs on a fresh temporary directory; a context manager.
 
-    def __init__(self, config_path, ttl=600, extra=(), log_errors=False):
+    cache_dir: the on-disk cache (-o cache_dir=...).  None (the default): a
+    fresh temporary directory of this Mount's own, removed in stop(), so no
+    test touches ~/.cache or sees another's data; a test that remounts
+    passes the same directory to both mounts (and removes it itself).
+    "none": -o cache_dir=none (no disk cache).  False: no cache_dir option at
+    all (the default location, from $XDG_CACHE_HOME or ~/.cache)."""
+
+    def __init__(self, config_path, ttl=600, extra=(), log_errors=False, cache_dir=None):
         self.dir = tempfile.mkdtemp(prefix="cfs-mnt-")
         self.log_path = os.path.join(tempfile.mkdtemp(prefix="cfs-log-"), "campaignfs.log")
         self.config_path = config_path
-        self.args = [CAMPAIGNFS, "-f", "-o", "config=%s,ttl=%d" % (config_path, ttl), *extra,
-                     self.dir]
+        self.own_cache_dir = cache_dir is None
+        self.cache_dir = tempfile.mkdtemp(prefix="cfs-cache-") if cache_dir is None else cache_dir
+        opts = "config=%s,ttl=%d" % (config_path, ttl)
+        if self.cache_dir is not False:
+            opts += ",cache_dir=%s" % self.cache_dir
+        self.args = [CAMPAIGNFS, "-f", "-o", opts, *extra, self.dir]
         self.proc = None
         self.log_errors = log_errors  # whether "error:"/"warning:" lines are expected
 
@@ -53,6 +68,12 @@ class Mount:
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
 
+    def db_paths(self):
+        """The database files in the cache directory (DIR/*.db)."""
+        if self.cache_dir in (False, "none"):
+            return []
+        return sorted(glob.glob(os.path.join(glob.escape(self.cache_dir), "*.db")))
+
     def stop(self):
         if is_mounted(self.dir):
             if subprocess.run(["fusermount3", "-u", self.dir], capture_output=True).returncode:
@@ -69,6 +90,8 @@ class Mount:
             os.rmdir(self.dir)
         except OSError:
             pass
+        if self.own_cache_dir:
+            shutil.rmtree(self.cache_dir, ignore_errors=True)
 
     def __enter__(self):
         return self.start()
@@ -92,6 +115,17 @@ class Mount:
         if exc[0] is None:
             self.check_log()
         return False
+
+
+@pytest.fixture(autouse=True)
+def cache_home_in_tmp(monkeypatch):
+    """For test files that start campaignfs without Mount (import this
+    name): $XDG_CACHE_HOME is a temporary directory for each test, so their
+    daemons keep their disk cache out of the real ~/.cache."""
+    d = tempfile.mkdtemp(prefix="cfs-xdg-cache-")
+    monkeypatch.setenv("XDG_CACHE_HOME", d)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
 
 
 def wait_quiet(sim, quiet=1.0, limit=60):

@@ -13,6 +13,7 @@ import pytest
 from campaignfs_sim import Sim, make_tls_files
 from conftest import PROVIDERS
 from mountlib import CAMPAIGNFS
+from mountlib import cache_home_in_tmp  # noqa: F401  (autouse: no disk cache in ~/.cache)
 from test_secrets import secrets_of
 
 

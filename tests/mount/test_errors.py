@@ -8,6 +8,7 @@ import tempfile
 import pytest
 
 from mountlib import CAMPAIGNFS, Mount
+from mountlib import cache_home_in_tmp  # noqa: F401  (autouse: no disk cache in ~/.cache)
 
 
 def test_writes_fail_with_erofs(mnt):

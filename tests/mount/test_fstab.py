@@ -9,6 +9,7 @@ import time
 import pytest
 
 from mountlib import CAMPAIGNFS, is_mounted, wait_for
+from mountlib import cache_home_in_tmp  # noqa: F401  (autouse: no disk cache in ~/.cache)
 
 LINE = ("campaignfs {mnt} fuse.campaignfs "
         "config={conf},_netdev,nofail,x-systemd.automount,noauto 0 0\n")

@@ -17,6 +17,7 @@ import pytest
 
 from campaignfs_sim import Sim
 from mountlib import CAMPAIGNFS, Mount, is_mounted, wait_for, wait_quiet
+from mountlib import cache_home_in_tmp  # noqa: F401  (autouse: no disk cache in ~/.cache)
 from test_secrets import secrets_of
 
 ACCOUNT_KEYS = {"name": str, "provider": str, "url": str, "rate_limit_per_second": (int, float),

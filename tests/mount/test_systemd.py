@@ -11,6 +11,7 @@ import tempfile
 import pytest
 
 from mountlib import CAMPAIGNFS, is_mounted
+from mountlib import cache_home_in_tmp  # noqa: F401  (autouse: no disk cache in ~/.cache)
 
 BUILD = os.path.dirname(os.path.dirname(os.path.abspath(CAMPAIGNFS)))
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
