@@ -13,22 +13,23 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
 
 #include "log.h"
+#include "views.h"
 
 /* An open directory or file: a listing reference (the readdir snapshot, or
  * what keeps a file's bytes alive) on the fs's list of handles, so that
  * what the kernel never released is freed at unmount. */
 struct handle {
     struct handle *prev, *next;
-    struct listing *listing;
-    const struct listing_entry *entry; /* a file's */
+    struct content content; /* a directory's listing (content.l), or a file's content */
 };
 
-enum op_kind { OP_LOOKUP, OP_GETATTR, OP_OPENDIR, OP_OPEN, OP_READ };
+enum op_kind { OP_LOOKUP, OP_GETATTR, OP_OPENDIR, OP_OPEN, OP_READ, OP_READLINK };
 
 /* A request being answered: tried at once, parked while a load it needs
  * is in flight, tried again when the load ends. */
@@ -123,18 +124,16 @@ static int do_getattr(struct op *op, struct node **wait)
     return 0;
 }
 
-/* A handle holding l (consumed); NULL (l released) on out of memory. */
-static struct handle *handle_new(struct fs *fs, struct listing *l,
-                                 const struct listing_entry *entry)
+/* A handle holding c (consumed); NULL (c dropped) on out of memory. */
+static struct handle *handle_new(struct fs *fs, struct content *c)
 {
     struct handle *h = calloc(1, sizeof(*h));
 
     if (!h) {
-        listing_unref(l);
+        content_drop(c);
         return NULL;
     }
-    h->listing = l;
-    h->entry = entry;
+    h->content = *c;
     pthread_mutex_lock(&fs->handles_lock);
     h->next = fs->handles;
     if (fs->handles)
@@ -156,7 +155,7 @@ static void handle_free(struct fs *fs, struct handle *h)
     if (h->next)
         h->next->prev = h->prev;
     pthread_mutex_unlock(&fs->handles_lock);
-    listing_unref(h->listing);
+    content_drop(&h->content);
     free(h);
 }
 
@@ -186,7 +185,7 @@ static int do_opendir(struct op *op, struct node **wait)
     }
     op->fi.cache_readdir = 1;
     op->fi.keep_cache = tree_dir_opened(n, l);
-    h = handle_new(op->fs, l, NULL); /* one snapshot for the whole readdir sequence */
+    h = handle_new(op->fs, &(struct content){.l = l}); /* one snapshot for the whole readdir */
     if (!h) {
         fuse_reply_err(op->req, ENOMEM);
         return 0;
@@ -197,30 +196,28 @@ static int do_opendir(struct op *op, struct node **wait)
     return 0;
 }
 
-/* The bytes of file ino: 0 with a listing reference and its entry. */
-static int file_content(struct op *op, struct listing **l, const struct listing_entry **e,
-                        struct node **wait)
+/* The content of file ino. */
+static int file_content(struct op *op, struct content *c, struct node **wait)
 {
     struct node *n = tree_node(op->fs->tree, op->ino);
 
     if (!n)
         return -ENOENT;
-    return tree_content(op->fs->tree, n, l, e, wait);
+    return tree_content(op->fs->tree, n, c, wait);
 }
 
 static int do_open(struct op *op, struct node **wait)
 {
-    struct listing *l = NULL;
-    const struct listing_entry *e = NULL;
+    struct content c;
     struct handle *h;
-    int rc = file_content(op, &l, &e, wait);
+    int rc = file_content(op, &c, wait);
 
     if (rc < 0) {
         if (rc != -EAGAIN)
             fuse_reply_err(op->req, -rc);
         return rc == -EAGAIN ? rc : 0;
     }
-    h = handle_new(op->fs, l, e);
+    h = handle_new(op->fs, &c);
     if (!h) {
         fuse_reply_err(op->req, ENOMEM);
         return 0;
@@ -232,8 +229,36 @@ static int do_open(struct op *op, struct node **wait)
     return 0;
 }
 
-static void reply_slice(fuse_req_t req, const struct listing_entry *e, size_t size, off_t off)
+/* Renders the part of a view that was asked for. */
+static void reply_view(fuse_req_t req, const struct content *c, size_t size, off_t off)
 {
+    uint64_t total = content_size(c);
+    char *buf;
+    ssize_t got;
+
+    if (off < 0 || (uint64_t)off >= total) {
+        fuse_reply_buf(req, NULL, 0);
+        return;
+    }
+    if (size > total - (uint64_t)off)
+        size = (size_t)(total - (uint64_t)off);
+    buf = malloc(size ? size : 1);
+    got = buf ? view_read(c->view, c->l, (uint64_t)off, buf, size) : -1;
+    if (got < 0)
+        fuse_reply_err(req, buf ? errno : ENOMEM);
+    else
+        fuse_reply_buf(req, buf, (size_t)got);
+    free(buf);
+}
+
+static void reply_slice(fuse_req_t req, const struct content *c, size_t size, off_t off)
+{
+    const struct listing_entry *e = c->e;
+
+    if (c->view) {
+        reply_view(req, c, size, off);
+        return;
+    }
     if (off < 0 || (size_t)off >= e->len) {
         fuse_reply_buf(req, NULL, 0);
         return;
@@ -246,17 +271,33 @@ static void reply_slice(fuse_req_t req, const struct listing_entry *e, size_t si
 /* A read without an open (no_open): by inode, from the current listing. */
 static int do_read(struct op *op, struct node **wait)
 {
-    struct listing *l = NULL;
-    const struct listing_entry *e = NULL;
-    int rc = file_content(op, &l, &e, wait);
+    struct content c;
+    int rc = file_content(op, &c, wait);
+
+    if (rc == -EAGAIN)
+        return rc;
+    if (rc < 0) {
+        fuse_reply_err(op->req, -rc);
+        return 0;
+    }
+    reply_slice(op->req, &c, op->size, op->off);
+    content_drop(&c);
+    return 0;
+}
+
+static int do_readlink(struct op *op, struct node **wait)
+{
+    struct tree *t = op->fs->tree;
+    struct node *n = tree_node(t, op->ino);
+    char target[PATH_MAX];
+    int rc = n ? tree_readlink(t, n, target, sizeof(target), wait) : -ENOENT;
 
     if (rc == -EAGAIN)
         return rc;
     if (rc < 0)
         fuse_reply_err(op->req, -rc);
     else
-        reply_slice(op->req, e, op->size, op->off);
-    listing_unref(l);
+        fuse_reply_readlink(op->req, target);
     return 0;
 }
 
@@ -264,7 +305,7 @@ typedef int (*op_fn)(struct op *op, struct node **wait);
 
 static const op_fn op_fns[] = {
     [OP_LOOKUP] = do_lookup, [OP_GETATTR] = do_getattr, [OP_OPENDIR] = do_opendir,
-    [OP_OPEN] = do_open,     [OP_READ] = do_read,
+    [OP_OPEN] = do_open,     [OP_READ] = do_read,       [OP_READLINK] = do_readlink,
 };
 
 /* ---- parking ---- */
@@ -436,7 +477,7 @@ static void cfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 
 static mode_t entry_mode(const struct listing_entry *e)
 {
-    return e->type == ENTRY_DIR ? S_IFDIR : S_IFREG;
+    return e->type == ENTRY_DIR ? S_IFDIR : e->type == ENTRY_LINK ? S_IFLNK : S_IFREG;
 }
 
 /* Adds one entry; returns its size, or more than `room` when it does not
@@ -473,7 +514,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
     struct tree *t = fs_of(req)->tree;
     struct node *dir = tree_node(t, ino);
-    struct listing *l = handle_of(fi)->listing;
+    struct listing *l = handle_of(fi)->content.l;
     char *buf = malloc(size);
     struct node **told = plus ? calloc(size / 24 + 1, sizeof(*told)) : NULL;
     size_t used = 0, n_told = 0;
@@ -564,7 +605,12 @@ static void cfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         op_start(req, OP_READ, ino, NULL, size, off, NULL);
         return;
     }
-    reply_slice(req, h->entry, size, off);
+    reply_slice(req, &h->content, size, off);
+}
+
+static void cfs_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+    op_start(req, OP_READLINK, ino, NULL, 0, 0, NULL);
 }
 
 static void cfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -791,6 +837,7 @@ const struct fuse_lowlevel_ops campaignfs_ops = {
     .releasedir = cfs_releasedir,
     .statfs = cfs_statfs,
     .setxattr = cfs_setxattr,
+    .readlink = cfs_readlink,
     .getxattr = cfs_getxattr,
     .listxattr = cfs_listxattr,
     .removexattr = cfs_removexattr,

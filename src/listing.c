@@ -502,10 +502,26 @@ struct listing *listing_ref(struct listing *l)
     return l;
 }
 
+const struct view *listing_view(struct listing *l, enum view_kind k)
+{
+    struct view *v = atomic_load(&l->views[k]), *none = NULL;
+
+    if (v)
+        return v;
+    v = view_build(l, k);
+    if (v && !atomic_compare_exchange_strong(&l->views[k], &none, v)) {
+        view_free(v); /* another reader made it first */
+        v = none;
+    }
+    return v;
+}
+
 void listing_unref(struct listing *l)
 {
     if (!l || atomic_fetch_sub(&l->refs, 1) != 1)
         return;
+    for (size_t k = 0; k < 2; k++)
+        view_free(atomic_load(&l->views[k]));
     for (size_t i = 0; i < l->n; i++)
         entry_free(&l->entries[i]);
     free(l->entries);

@@ -16,11 +16,13 @@
 #include <time.h>
 
 #include "provider.h"
+#include "views.h"
 
 enum entry_type {
     ENTRY_DIR,  /* a subdirectory (campaign, contacts/, calls/) */
     ENTRY_FILE, /* a file whose bytes are in the listing */
     ENTRY_LAZY, /* a file fetched on its own when looked up (its bytes are not here) */
+    ENTRY_LINK, /* a symbolic link; bytes: its target */
 };
 
 struct listing_entry {
@@ -39,11 +41,12 @@ struct listing_entry {
 struct listing {
     atomic_int refs;
     size_t n;
-    struct listing_entry *entries; /* sorted by name */
-    size_t total_bytes;            /* sum of ENTRY_FILE sizes */
-    unsigned long serial;          /* unique per listing built in this process */
-    bool final;                    /* it never changes again: not refetched after its TTL */
-    char *arena;                   /* every entry's bytes and texts */
+    struct listing_entry *entries;   /* sorted by name */
+    size_t total_bytes;              /* sum of ENTRY_FILE sizes */
+    unsigned long serial;            /* unique per listing built in this process */
+    bool final;                      /* it never changes again: not refetched after its TTL */
+    _Atomic(struct view *) views[2]; /* its one-file views (views.h), made on first use */
+    char *arena;                     /* every entry's bytes and texts */
 };
 
 /* Collects records page by page. */
@@ -94,6 +97,10 @@ void listing_builder_discard(struct listing_builder *b);
 /* Keeps only the entries whose id is in ids (NULL-terminated), before the
  * listing is published.  Returns l. */
 struct listing *listing_keep_ids(struct listing *l, char *const *ids);
+
+/* The view of kind k of l (made on first use and kept with l; NULL on out
+ * of memory). */
+const struct view *listing_view(struct listing *l, enum view_kind k);
 
 struct listing *listing_ref(struct listing *l);
 void listing_unref(struct listing *l);

@@ -67,7 +67,8 @@ struct collection {
     const char *ids[PROVIDER_MAX_FIELDS];      /* id fields, first present and non-empty wins */
     const char *times[PROVIDER_MAX_FIELDS];    /* timestamp fields: the newest gives st_mtime */
     enum name_rule naming;
-    const char *link; /* field naming a record fetched on its own (Truedy contacts: "call_id") */
+    const char *link;  /* field naming a record fetched on its own (Truedy contacts: "call_id") */
+    const char *title; /* field naming a record for people (campaigns: "name"), or NULL */
     struct final_rule final; /* when one of its records is finished */
 };
 

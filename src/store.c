@@ -1180,7 +1180,7 @@ static struct listing *read_listing(struct store *s, const char *path, struct st
             .bytes = (char *)sqlite3_column_blob(st, 7),
             .len = (uint32_t)sqlite3_column_bytes(st, 7),
         };
-        if (!e.name || e.type > ENTRY_LAZY) {
+        if (!e.name || e.type > ENTRY_LINK) {
             rc = SQLITE_CORRUPT;
             break;
         }

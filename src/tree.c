@@ -21,6 +21,7 @@
 #include "engine.h"
 #include "fetch.h"
 #include "log.h"
+#include "names.h"
 #include "notify.h"
 #include "status.h"
 #include "store.h"
@@ -43,10 +44,12 @@ struct node_type {
     entry_fn attr;        /* where size and mtime come from */
     entry_fn content;     /* files: where the bytes are */
     /* hooks for what later kinds need; NULL: none */
-    int (*readlink)(struct tree *t, struct node *n, char *buf, size_t len);
+    int (*readlink)(struct tree *t, struct node *n, char *buf, size_t len, struct node **wait);
     /* the node whose listing n's data came from (NULL: the default, the
      * nearest of n and its ancestors whose kind is fetched) */
-    struct node *(*source)(struct node *n);
+    struct node *(*source)(struct tree *t, struct node *n);
+    /* a one-file view of a sibling directory's listing (views.h) */
+    bool view;
     /* a file whose bytes are made anew each time a path walk looks it up
      * (its mtime is that moment) */
     void (*generate)(struct tree *t);
@@ -68,12 +71,15 @@ static int entry_of_campaign(struct tree *t, struct node *n, struct listing **l,
 static int entry_own(struct tree *t, struct node *n, struct listing **l,
                      const struct listing_entry **e, struct node **wait);
 static void load_ctl(struct tree *t, struct node *n);
+static void load_byname(struct tree *t, struct node *n);
 static int entry_status(struct tree *t, struct node *n, struct listing **l,
                         const struct listing_entry **e, struct node **wait);
 static int entry_empty(struct tree *t, struct node *n, struct listing **l,
                        const struct listing_entry **e, struct node **wait);
 static void status_generate(struct tree *t);
+static struct node *view_source_known(struct tree *t, struct node *n);
 static int refresh_write(struct tree *t, struct node *n, const char *buf, size_t size);
+static int link_target(struct tree *t, struct node *n, char *buf, size_t len, struct node **wait);
 
 #define DIR_MODE  (S_IFDIR | 0555)
 #define FILE_MODE (S_IFREG | 0444)
@@ -95,7 +101,31 @@ static const struct node_type node_types[NODE_KIND_COUNT] = {
                      .generate = status_generate},
     [NODE_REFRESH] = {"the refresh control", S_IFREG | 0200, false, NODE_RECORD, NULL, NULL,
                       entry_empty, .write = refresh_write},
+    [NODE_VIEW] = {"the view", FILE_MODE, false, NODE_RECORD, NULL, .source = view_source_known,
+                   .view = true},
+    [NODE_BYNAME] = {"the campaigns by name", DIR_MODE, true, NODE_LINK, load_byname},
+    [NODE_LINK] = {"the link", S_IFLNK | 0777, false, NODE_LINK, NULL, entry_in_parent,
+                   .readlink = link_target},
 };
+
+/* The one-file views of a campaign: what they are named, whose listing
+ * they show, and how. */
+static const struct view_file {
+    const char *name, *source;
+    enum view_kind kind;
+} view_files[] = {
+    {"contacts.ndjson", "contacts", VIEW_NDJSON},
+    {"contacts.csv", "contacts", VIEW_CSV},
+    {"calls.ndjson", "calls", VIEW_NDJSON},
+};
+
+static const struct view_file *view_file_of(const struct node *n)
+{
+    for (size_t i = 0; i < sizeof(view_files) / sizeof(view_files[0]); i++)
+        if (strcmp(view_files[i].name, n->name) == 0)
+            return &view_files[i];
+    return NULL;
+}
 
 /* ---- nodes and inodes ---- */
 
@@ -358,6 +388,10 @@ double node_valid_for(struct tree *t, struct node *n)
         left = fmin(shown_for(t, n->parent), shown_for(t, n));
     if (node_types[n->kind].generate)
         left = 0; /* every path walk looks it up, and so makes it anew */
+    if (node_types[n->kind].view) {
+        struct node *shown = view_source_known(t, n);
+        left = shown ? shown_for(t, shown) : 0;
+    }
     return left;
 }
 
@@ -368,10 +402,13 @@ double dir_valid_for(struct tree *t, struct node *dir)
 
 static enum node_kind child_kind(const struct node *dir, const struct listing_entry *e)
 {
-    if (dir->kind == NODE_CTL)
+    if ((dir->kind == NODE_CTL || dir->kind == NODE_CAMPAIGN || dir->kind == NODE_ACCOUNT) &&
+        e->tag)
         return (enum node_kind)e->tag;
     if (e->type == ENTRY_LAZY)
         return NODE_LAZY;
+    if (e->type == ENTRY_LINK)
+        return NODE_LINK;
     if (e->type == ENTRY_FILE)
         return NODE_RECORD;
     if (dir->kind == NODE_CAMPAIGN)
@@ -439,6 +476,13 @@ static void invalidate(struct tree *t, struct node *dir, const struct listing *o
     if (!node_is_dir(dir)) {
         notify_inode(t->notifier, dir->ino); /* a file fetched on its own */
         return;
+    }
+    for (size_t i = 0; dir->parent && i < sizeof(view_files) / sizeof(view_files[0]); i++) {
+        struct node *v = strcmp(view_files[i].source, dir->name) == 0
+                             ? find_child(t, dir->parent, view_files[i].name)
+                             : NULL;
+        if (v)
+            notify_inode(t->notifier, v->ino); /* a view of it: its size and bytes */
     }
     for (size_t i = 0; i < old->n; i++) {
         const struct listing_entry *o = &old->entries[i];
@@ -522,6 +566,19 @@ static void save_to_disk(struct tree *t, struct node *n, struct listing *l, bool
         store_touch(t->disk, path, &m);
 }
 
+/* A listing made from n's (by-name/ from campaigns/) is made anew on its
+ * next access. */
+static void expire_sibling(struct tree *t, struct node *n, const char *name)
+{
+    struct node *sib = n->parent ? find_child(t, n->parent, name) : NULL;
+
+    if (!sib || !sib->cache)
+        return;
+    cache_expire(sib->cache, rate_now());
+    if (t->notifier)
+        notify_inode(t->notifier, sib->ino);
+}
+
 /* Ends n's load with a listing (fresh) or a failure (err). */
 static void tree_loaded(struct tree *t, struct node *n, struct listing *fresh,
                         const struct fetch_error *err)
@@ -551,6 +608,8 @@ static void tree_loaded(struct tree *t, struct node *n, struct listing *fresh,
     atomic_fetch_add(&t->bytes, fresh->total_bytes);
     save_to_disk(t, n, fresh, final);
     invalidate(t, n, old, fresh);
+    if (n->kind == NODE_CAMPAIGNS)
+        expire_sibling(t, n, "by-name"); /* made from this listing: made anew */
     if (fresh->total_bytes >= TRIM_BYTES || (old && old->total_bytes >= TRIM_BYTES))
         malloc_trim(0); /* what the listing was built from goes back */
     if (old) {
@@ -723,6 +782,8 @@ static void load_account(struct tree *t, struct node *n)
     struct listing_builder b;
 
     listing_builder_init(&b, NULL, ENTRY_DIR);
+    listing_builder_add(&b, "by-name", NULL, ENTRY_DIR, NULL, 0, 0);
+    listing_builder_tag(&b, NODE_BYNAME);
     listing_builder_add(&b, "campaigns", NULL, ENTRY_DIR, NULL, 0, 0);
     finish_static(t, n, &b);
 }
@@ -775,6 +836,14 @@ static void load_campaign(struct tree *t, struct node *n)
         listing_builder_add(&b, "calls", NULL, ENTRY_DIR, NULL, 0, 0);
         listing_builder_tag(&b, NODE_CALLS);
     }
+    for (size_t i = 0; i < sizeof(view_files) / sizeof(view_files[0]); i++) {
+        /* not of calls fetched one by one (Truedy): a view would cost a
+         * request per call */
+        if (strcmp(view_files[i].source, "calls") == 0 && !p->calls.path)
+            continue;
+        listing_builder_add(&b, view_files[i].name, NULL, ENTRY_FILE, NULL, 0, 0);
+        listing_builder_tag(&b, NODE_VIEW);
+    }
     finish_static(t, n, &b);
     prefetch_record(t, n, "campaign.json");
 }
@@ -784,23 +853,69 @@ static void load_contacts(struct tree *t, struct node *n)
     fetch_list(t, n, &n->acct->provider->contacts, ENTRY_FILE);
 }
 
-/* A load that waits for another node's listing first. */
+/* A load that waits for another node's listing first: again() is called
+ * once that load ends. */
 struct dep_wait {
     struct cache_waiter w;
     struct tree *t;
     struct node *n;
+    load_fn again;
 };
-
-static void calls_from_contacts(struct tree *t, struct node *n);
 
 static void dep_woken(struct cache_waiter *w)
 {
     struct dep_wait *d = (struct dep_wait *)w;
     struct tree *t = d->t;
     struct node *n = d->n;
+    load_fn again = d->again;
 
     free(d);
-    calls_from_contacts(t, n);
+    again(t, n);
+}
+
+/* The listing of n's sibling called name (*out, a reference): 0; 1 when it
+ * is still to come (again(t, n) is called once it is there); or -errno (a
+ * failure of its own was logged already). */
+static int sibling_listing(struct tree *t, struct node *n, const char *name, load_fn again,
+                           struct listing **out)
+{
+    struct node *sib = NULL, *wait = NULL;
+    struct listing *parent = NULL;
+    const struct listing_entry *e;
+    struct dep_wait *d;
+    int rc;
+
+    *out = NULL;
+    rc = tree_listing(t, n->parent, &parent, &wait);
+    e = rc == 0 ? listing_find(parent, name) : NULL;
+    sib = e ? tree_child(t, n->parent, e) : NULL;
+    listing_unref(parent);
+    if (rc == 0 && !sib)
+        return -ENOENT;
+    if (sib)
+        rc = tree_listing(t, sib, out, &wait);
+    if (rc != -EAGAIN)
+        return rc;
+    d = malloc(sizeof(*d));
+    if (!d)
+        return -ENOMEM;
+    *d = (struct dep_wait){.w.wake = dep_woken, .t = t, .n = n, .again = again};
+    if (tree_wait(t, wait, &d->w) != CACHE_WAITING)
+        dep_woken(&d->w); /* over already: look again */
+    return 1;
+}
+
+/* Ends n's load after the listing it is made from failed (rc). */
+static void fail_dependent(struct tree *t, struct node *n, int rc, const char *what)
+{
+    struct fetch_error err = {.cls = rc == -EACCES   ? FETCH_AUTH
+                                     : rc == -ENOENT ? FETCH_NOT_FOUND
+                                     : rc == -ENOMEM ? FETCH_INTERNAL
+                                                     : FETCH_SERVER};
+
+    snprintf(err.message, sizeof(err.message), "[%s] %s could not be listed (see above)",
+             n->acct->name, what);
+    tree_loaded(t, n, NULL, &err);
 }
 
 /* Calls named by the campaign's contacts (Truedy): each fetched on lookup.
@@ -808,38 +923,17 @@ static void dep_woken(struct cache_waiter *w)
 static void calls_from_contacts(struct tree *t, struct node *n)
 {
     static const struct collection by_link = {.naming = NAME_BY_ID};
-    struct node *contacts = NULL, *wait = NULL;
-    struct listing *parent = NULL, *cl = NULL;
-    const struct listing_entry *e;
+    struct listing *cl;
     struct listing_builder b;
-    int rc;
+    char what[256];
+    int rc = sibling_listing(t, n, "contacts", calls_from_contacts, &cl);
 
-    rc = tree_listing(t, n->parent, &parent, &wait);
-    e = rc == 0 ? listing_find(parent, "contacts") : NULL;
-    contacts = e ? tree_child(t, n->parent, e) : NULL;
-    listing_unref(parent);
-    if (contacts)
-        rc = tree_listing(t, contacts, &cl, &wait);
-    if (rc == -EAGAIN) {
-        struct dep_wait *d = malloc(sizeof(*d));
-        if (!d) {
-            fail_internal(t, n, "out of memory");
-            return;
-        }
-        *d = (struct dep_wait){.w.wake = dep_woken, .t = t, .n = n};
-        if (tree_wait(t, wait, &d->w) != CACHE_WAITING)
-            dep_woken(&d->w); /* over already: look again */
+    if (rc == 1)
         return;
-    }
-    if (rc < 0 || !contacts) {
-        struct fetch_error err = {.cls = rc == -EACCES                ? FETCH_AUTH
-                                         : rc == -ENOENT || !contacts ? FETCH_NOT_FOUND
-                                                                      : FETCH_SERVER};
-        snprintf(err.message, sizeof(err.message),
-                 "[%s] the calls of campaign %s are named by its contacts, which could not be "
-                 "listed (see above)",
-                 n->acct->name, campaign_of(n));
-        tree_loaded(t, n, NULL, &err);
+    if (rc < 0) {
+        snprintf(what, sizeof(what), "the calls of campaign %s are named by its contacts, which",
+                 campaign_of(n));
+        fail_dependent(t, n, rc, what);
         return;
     }
     listing_builder_init(&b, &by_link, ENTRY_LAZY);
@@ -848,6 +942,81 @@ static void calls_from_contacts(struct tree *t, struct node *n)
             listing_builder_add(&b, NULL, cl->entries[i].link, ENTRY_LAZY, NULL, 0, 0);
     listing_unref(cl);
     finish_static(t, n, &b);
+}
+
+/* What people call a campaign: its name field, else its directory name. */
+static char *campaign_title(const struct provider *p, const struct listing_entry *e)
+{
+    json_object *rec = e->bytes ? json_tokener_parse(e->bytes) : NULL;
+    json_object *v = rec && p->campaigns.title ? json_path(rec, p->campaigns.title) : NULL;
+    const char *text =
+        v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+    char *name = text && *text ? name_from_id(text, strlen(text), "") : strdup(e->name);
+
+    json_object_put(rec);
+    return name;
+}
+
+/* <account>/by-name/: a link per campaign to ../campaigns/<id>, named by
+ * its name (made safe, repeats made unique in campaign-list order). */
+static void load_byname(struct tree *t, struct node *n)
+{
+    const struct provider *p = n->acct->provider;
+    struct listing *cl;
+    struct listing_builder b;
+    char **names, target[NAME_MAX_BYTES + 16];
+    int rc = sibling_listing(t, n, "campaigns", load_byname, &cl);
+
+    if (rc == 1)
+        return;
+    if (rc < 0) {
+        fail_dependent(t, n, rc, "the campaigns, which the names come from,");
+        return;
+    }
+    names = calloc(cl->n ? cl->n : 1, sizeof(*names));
+    for (size_t i = 0; names && i < cl->n; i++)
+        if (!(names[i] = campaign_title(p, &cl->entries[i])))
+            rc = -1;
+    if (!names || rc < 0 || names_make_unique(names, cl->n, "") < 0) {
+        for (size_t i = 0; names && i < cl->n; i++)
+            free(names[i]);
+        free(names);
+        listing_unref(cl);
+        fail_internal(t, n, "out of memory");
+        return;
+    }
+    listing_builder_init(&b, NULL, ENTRY_LINK);
+    for (size_t i = 0; i < cl->n; i++) {
+        int k = snprintf(target, sizeof(target), "../campaigns/%s", cl->entries[i].name);
+        listing_builder_add(&b, names[i], NULL, ENTRY_LINK, target, (size_t)k,
+                            cl->entries[i].mtime);
+        free(names[i]);
+    }
+    free(names);
+    listing_unref(cl);
+    finish_static(t, n, &b);
+}
+
+/* A link's target: its entry's bytes. */
+static int link_target(struct tree *t, struct node *n, char *buf, size_t len, struct node **wait)
+{
+    struct listing *l = NULL;
+    const struct listing_entry *e = NULL;
+    int rc = entry_in_parent(t, n, &l, &e, wait);
+
+    if (rc == 0 && (!e->bytes || e->len >= len))
+        rc = -EIO;
+    if (rc == 0)
+        memcpy(buf, e->bytes, (size_t)e->len + 1);
+    listing_unref(l);
+    return rc;
+}
+
+int tree_readlink(struct tree *t, struct node *n, char *buf, size_t len, struct node **wait)
+{
+    if (!node_types[n->kind].readlink)
+        return -EINVAL;
+    return node_types[n->kind].readlink(t, n, buf, len, wait);
 }
 
 static void load_calls(struct tree *t, struct node *n)
@@ -963,10 +1132,10 @@ struct xattrs {
     char value[XATTR_MAX][1024];
 };
 
-static struct node *source_of(struct node *n)
+static struct node *source_of(struct tree *t, struct node *n)
 {
     if (node_types[n->kind].source)
-        return node_types[n->kind].source(n);
+        return node_types[n->kind].source(t, n);
     while (n && !node_types[n->kind].fetched)
         n = n->parent;
     return n;
@@ -1001,7 +1170,7 @@ static void xattr_time(struct xattrs *x, const char *name, time_t when)
 
 static void collect_xattrs(struct tree *t, struct node *n, struct xattrs *x)
 {
-    struct node *src = source_of(n);
+    struct node *src = source_of(t, n);
     struct cache_info ci;
 
     x->n = 0;
@@ -1159,19 +1328,84 @@ static void bytes_as_told(struct node *n, struct node *holder, struct listing **
     *e = pe;
 }
 
-int tree_content(struct tree *t, struct node *n, struct listing **l, const struct listing_entry **e,
-                 struct node **wait)
+/* The directory whose listing view n shows, if its node exists. */
+static struct node *view_source_known(struct tree *t, struct node *n)
+{
+    const struct view_file *vf = view_file_of(n);
+
+    return vf ? find_child(t, n->parent, vf->source) : NULL;
+}
+
+/* View n: the listing it shows and the view of it.  When the kernel sized
+ * n from the listing that the current one replaced, that one: a read never
+ * sees a size the kernel was not told. */
+static int view_content(struct tree *t, struct node *n, struct content *c, struct node **wait,
+                        bool as_told)
+{
+    const struct view_file *vf = view_file_of(n);
+    struct listing *cl = NULL;
+    const struct listing_entry *e;
+    struct node *src;
+    unsigned long told;
+    int rc;
+
+    if (!vf)
+        return -ENOENT;
+    rc = tree_listing(t, n->parent, &cl, wait); /* the campaign's: built, not fetched */
+    if (rc < 0)
+        return rc;
+    e = listing_find(cl, vf->source);
+    src = e ? tree_child(t, n->parent, e) : NULL;
+    listing_unref(cl);
+    if (!src)
+        return -ENOENT;
+    rc = tree_listing(t, src, &c->l, wait);
+    if (rc < 0)
+        return rc;
+    told = atomic_load(&n->serial);
+    if (as_told && told && told != c->l->serial) {
+        struct listing *prev = cache_prev(src->cache);
+        if (prev && prev->serial == told) {
+            listing_unref(c->l);
+            c->l = prev;
+        } else {
+            listing_unref(prev);
+        }
+    }
+    c->view = listing_view(c->l, vf->kind);
+    if (!c->view) {
+        content_drop(c);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+int tree_content(struct tree *t, struct node *n, struct content *c, struct node **wait)
 {
     int rc;
 
-    *l = NULL;
-    *e = NULL;
+    memset(c, 0, sizeof(*c));
+    if (node_types[n->kind].view)
+        return view_content(t, n, c, wait, true);
     if (!node_types[n->kind].content)
         return -EISDIR;
-    rc = node_types[n->kind].content(t, n, l, e, wait);
-    if (rc == 0 && *l)
-        bytes_as_told(n, node_types[n->kind].content == entry_own ? n : n->parent, l, e);
+    rc = node_types[n->kind].content(t, n, &c->l, &c->e, wait);
+    if (rc == 0 && c->l)
+        bytes_as_told(n, node_types[n->kind].content == entry_own ? n : n->parent, &c->l, &c->e);
     return rc;
+}
+
+void content_drop(struct content *c)
+{
+    listing_unref(c->l);
+    memset(c, 0, sizeof(*c));
+}
+
+uint64_t content_size(const struct content *c)
+{
+    if (c->view)
+        return view_size(c->view);
+    return c->e ? c->e->len : 0;
 }
 
 void tree_revalidate(struct tree *t, struct node *n)
@@ -1187,16 +1421,15 @@ void tree_revalidate(struct tree *t, struct node *n)
 
 void tree_prefill(struct tree *t, struct node *n)
 {
-    struct listing *l = NULL;
-    const struct listing_entry *e = NULL;
+    struct content c;
 
-    if (!t->notifier || node_is_dir(n) || tree_content(t, n, &l, &e, NULL) < 0)
+    if (!t->notifier || node_is_dir(n) || tree_content(t, n, &c, NULL) < 0)
         return;
-    if (!l || node_types[n->kind].generate) {
-        listing_unref(l); /* nothing worth keeping: made anew when looked up */
+    if (!c.l || !c.e || node_types[n->kind].generate) {
+        content_drop(&c); /* nothing worth keeping (made anew when looked up), or a view */
         return;
     }
-    notify_store(t->notifier, n->ino, l, e);
+    notify_store(t->notifier, n->ino, c.l, c.e);
 }
 
 /* The mtime of a directory that is not a record: when the disk copy first
@@ -1215,6 +1448,21 @@ int tree_stat(struct tree *t, struct node *n, struct stat *st, struct node **wai
     const struct listing_entry *e = NULL;
     int rc;
 
+    if (node_types[n->kind].view) {
+        struct content c;
+        struct stat campaign;
+        rc = view_content(t, n, &c, wait, false);
+        if (rc == 0) {
+            /* its newest record's time, or its campaign's when it has none */
+            time_t mtime = listing_newest(c.l, 0);
+            if (!mtime && tree_stat(t, n->parent, &campaign, wait) == 0)
+                mtime = campaign.st_mtime;
+            fill_stat(t, n, st, (size_t)view_size(c.view), mtime);
+            atomic_store(&n->serial, c.l->serial);
+            content_drop(&c);
+        }
+        return rc;
+    }
     if (!node_types[n->kind].attr) {
         fill_stat(t, n, st, 0, fixed_mtime(t, n));
         return 0;
@@ -1420,7 +1668,7 @@ static int expire_below(struct tree *t, struct node *n)
     double now = rate_now();
 
     if (!node_is_dir(n))
-        n = source_of(n);
+        n = source_of(t, n);
     if (!n)
         return 0;
     pthread_mutex_lock(&t->lock);

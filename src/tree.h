@@ -41,6 +41,9 @@ enum node_kind {
     NODE_CTL,       /* .campaignfs/: status and control, hidden from the root's listing */
     NODE_STATUS,    /* .campaignfs/status: JSON rendered when it is looked up */
     NODE_REFRESH,   /* .campaignfs/refresh: paths written to it expire */
+    NODE_VIEW,      /* .../<id>/contacts.ndjson, calls.ndjson, contacts.csv: one-file views */
+    NODE_BYNAME,    /* <account>/by-name/: a link per campaign, named by its name */
+    NODE_LINK,      /* <account>/by-name/<name> -> ../campaigns/<id> */
     NODE_KIND_COUNT
 };
 
@@ -126,10 +129,19 @@ int tree_lookup(struct tree *t, struct node *dir, const char *name, struct node 
 /* Attributes of a node.  0 or -errno. */
 int tree_stat(struct tree *t, struct node *n, struct stat *st, struct node **wait);
 
-/* The bytes of a file node: the listing holding them (a reference the
- * caller drops) and the entry.  0 or -errno. */
-int tree_content(struct tree *t, struct node *n, struct listing **l, const struct listing_entry **e,
-                 struct node **wait);
+/* What a file holds: the bytes of a listing entry, or a view of a listing. */
+struct content {
+    struct listing *l;             /* a reference (content_drop()); NULL for fixed bytes */
+    const struct listing_entry *e; /* the bytes; NULL for a view */
+    const struct view *view;       /* a view of l; NULL for bytes */
+};
+
+/* The content of a file node.  0 or -errno. */
+int tree_content(struct tree *t, struct node *n, struct content *c, struct node **wait);
+void content_drop(struct content *c);
+
+/* Its size in bytes. */
+uint64_t content_size(const struct content *c);
 
 /* A file fetched on its own that a directory listing just showed (with
  * attributes the kernel may keep a while): past its TTL, its refresh
@@ -170,6 +182,10 @@ struct node **tree_nodes(struct tree *t, size_t *n);
 
 /* n's path relative to the mount ("" for the root), truncated to len. */
 void tree_path(const struct node *n, char *buf, size_t len);
+
+/* The target of a symbolic link, copied into buf (len bytes with the
+ * NUL).  0 or -errno. */
+int tree_readlink(struct tree *t, struct node *n, char *buf, size_t len, struct node **wait);
 
 /* Records that the kernel was handed listing l of dir for its readdir
  * cache; returns whether it held that very listing already. */

@@ -26,6 +26,7 @@ const struct provider provider_altur = {
             .ids = {"id"},
             .times = {"updated_at", "created_at"},
             .final = {.status = "status", .statuses = {"finished"}},
+            .title = "name",
         },
     .contacts =
         {

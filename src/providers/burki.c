@@ -23,6 +23,7 @@ const struct provider provider_burki = {
             .ids = {"id"},
             .times = {"completed_at", "started_at", "updated_at", "created_at"},
             .final = {.status = "status", .statuses = {"completed", "cancelled", "failed"}},
+            .title = "name",
         },
     .contacts =
         {

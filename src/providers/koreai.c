@@ -32,6 +32,7 @@ const struct provider provider_koreai = {
             .total_pages = "data.totalPages",
             .ids = {"_id", "id"},
             .times = {"updatedAt", "createdAt"},
+            .title = "name",
         },
     .contacts =
         {

@@ -25,6 +25,7 @@ const struct provider provider_truedy = {
             TRUEDY_PAGED("/batch-calls"),
             .ids = {"id"},
             .times = {"updated_at", "created_at"},
+            .title = "name",
         },
     .contacts =
         {
