@@ -45,6 +45,7 @@ struct listing {
     size_t total_bytes;              /* sum of ENTRY_FILE sizes */
     unsigned long serial;            /* unique per listing built in this process */
     bool final;                      /* it never changes again: not refetched after its TTL */
+    time_t changed_at;               /* when what it shows last changed (its views' mtime) */
     _Atomic(struct view *) views[2]; /* its one-file views (views.h), made on first use */
     char *arena;                     /* every entry's bytes and texts */
 };

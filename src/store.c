@@ -4,7 +4,8 @@
  *
  *   meta(key, value)                       created_at: the first mount
  *   accounts(name, fingerprint, first_seen) provider, URL, filter
- *   listings(id, path, account, fetched_at, used, url, total, n, bytes, final)
+ *   listings(id, path, account, fetched_at, used, url, total, n, bytes, final,
+ *            changed_at)
  *   entries(key = id << 32 | position, name, id, link, type, tag,
  *           rec_time, mtime, bytes)
  *   inodes(path, ino)                      inode numbers given after a collision
@@ -50,7 +51,8 @@ static const char schema_sql[] =
     " first_seen INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE listings(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, account TEXT,"
     " fetched_at INTEGER NOT NULL, used INTEGER NOT NULL, url TEXT, total INTEGER NOT NULL,"
-    " n INTEGER NOT NULL, bytes INTEGER NOT NULL, final INTEGER NOT NULL);"
+    " n INTEGER NOT NULL, bytes INTEGER NOT NULL, final INTEGER NOT NULL,"
+    " changed_at INTEGER NOT NULL);"
     "CREATE INDEX listings_used ON listings(used);"
     "CREATE TABLE entries(key INTEGER PRIMARY KEY, name TEXT NOT NULL, id TEXT, link TEXT,"
     " type INTEGER NOT NULL, tag INTEGER NOT NULL, rec_time INTEGER NOT NULL,"
@@ -68,6 +70,7 @@ struct job {
     char *path;
     struct listing *l; /* JOB_SAVE */
     time_t fetched_at;
+    time_t changed_at;
     char *url;
     long total;
     bool final;
@@ -677,10 +680,11 @@ static int write_listing(struct store *s, const struct job *j, struct batch_effe
         return SQLITE_OK;
     }
     path_account(j->path, account, sizeof(account));
-    rc = sqlite3_prepare_v2(db,
-                            "INSERT INTO listings(id, path, account, fetched_at, used, url, total, "
-                            "n, bytes, final) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                            -1, &st, NULL);
+    rc = sqlite3_prepare_v2(
+        db,
+        "INSERT INTO listings(id, path, account, fetched_at, used, url, total, "
+        "n, bytes, final, changed_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        -1, &st, NULL);
     if (rc != SQLITE_OK)
         return rc;
     if (id)
@@ -696,6 +700,7 @@ static int write_listing(struct store *s, const struct job *j, struct batch_effe
     sqlite3_bind_int64(st, 8, (sqlite3_int64)j->l->n);
     sqlite3_bind_int64(st, 9, bytes);
     sqlite3_bind_int(st, 10, j->final);
+    sqlite3_bind_int64(st, 11, j->changed_at);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -1087,6 +1092,7 @@ void store_save(struct store *s, const char *path, struct listing *l, const stru
     j->kind = JOB_SAVE;
     j->l = listing_ref(l);
     j->fetched_at = m->fetched_at;
+    j->changed_at = m->changed_at;
     j->total = m->total;
     j->final = m->final;
     enqueue(s, j);
@@ -1138,7 +1144,7 @@ static struct listing *read_listing(struct store *s, const char *path, struct st
     if (!db)
         return NULL;
     rc = sqlite3_prepare_v2(db,
-                            "SELECT id, fetched_at, url, total, final FROM listings "
+                            "SELECT id, fetched_at, url, total, final, changed_at FROM listings "
                             "WHERE path = ?1",
                             -1, &st, NULL);
     if (rc != SQLITE_OK)
@@ -1152,6 +1158,7 @@ static struct listing *read_listing(struct store *s, const char *path, struct st
             *url = strdup((const char *)sqlite3_column_text(st, 2));
         m->total = (long)sqlite3_column_int64(st, 3);
         m->final = sqlite3_column_int(st, 4) != 0;
+        m->changed_at = (time_t)sqlite3_column_int64(st, 5);
         rc = SQLITE_DONE;
     }
     sqlite3_finalize(st);
@@ -1194,8 +1201,10 @@ static struct listing *read_listing(struct store *s, const char *path, struct st
     }
     {
         struct listing *l = listing_builder_finish(&b);
-        if (l)
+        if (l) {
             l->final = m->final;
+            l->changed_at = m->changed_at;
+        }
         return l;
     }
 fail:

@@ -31,6 +31,7 @@ struct store_meta {
     const char *url;   /* its first request, or NULL */
     long total;        /* the provider's total, -1 if none */
     bool final;        /* it never changes again (finished calls) */
+    time_t changed_at; /* when what it shows last changed */
 };
 
 /* The database for config_path in dir (created 0700 if missing; the

@@ -559,7 +559,8 @@ static void save_to_disk(struct tree *t, struct node *n, struct listing *l, bool
         return;
     tree_path(n, path, sizeof(path));
     cache_info(n->cache, rate_now(), &ci);
-    m = (struct store_meta){ci.fetched_at, *ci.url ? ci.url : NULL, ci.total, final};
+    m = (struct store_meta){ci.fetched_at, *ci.url ? ci.url : NULL, ci.total, final,
+                            l ? l->changed_at : 0};
     if (l)
         store_save(t->disk, path, l, &m);
     else
@@ -597,6 +598,10 @@ static void tree_loaded(struct tree *t, struct node *n, struct listing *fresh,
     }
     prev = cache_current(n->cache);
     listing_carry_times(fresh, prev, node_types[n->kind].fetched ? time(NULL) : t->mounted);
+    /* if it differs from prev, it changed now (and never back to an older
+     * time: a view's mtime moves whenever its bytes do) */
+    fresh->changed_at = prev ? (time(NULL) > prev->changed_at ? time(NULL) : prev->changed_at + 1)
+                             : listing_newest(fresh, time(NULL));
     listing_unref(prev);
     final = fresh->final;
     if (!cache_publish(n->cache, &pol, now, fresh, &old)) {
@@ -1066,6 +1071,7 @@ static void restored(void *arg, struct listing *l, const struct store_meta *m)
     }
     bytes = l->total_bytes;
     l->final = m->final;
+    l->changed_at = m->changed_at;
     cache_set_source(n->cache, m->url, m->total);
     if (cache_restore(n->cache, &pol, rate_now(), l, m->fetched_at, t->offline))
         atomic_fetch_add(&t->bytes, bytes);
@@ -1453,8 +1459,9 @@ int tree_stat(struct tree *t, struct node *n, struct stat *st, struct node **wai
         struct stat campaign;
         rc = view_content(t, n, &c, wait, false);
         if (rc == 0) {
-            /* its newest record's time, or its campaign's when it has none */
-            time_t mtime = listing_newest(c.l, 0);
+            /* when its listing last changed (so rsync sees every change,
+             * a removed record too), or its campaign's time for none */
+            time_t mtime = c.l->changed_at;
             if (!mtime && tree_stat(t, n->parent, &campaign, wait) == 0)
                 mtime = campaign.st_mtime;
             fill_stat(t, n, st, (size_t)view_size(c.view), mtime);

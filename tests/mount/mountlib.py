@@ -206,6 +206,40 @@ def koreai_names(contacts):
     return names
 
 
+# the one-file views of a campaign (man campaignfs, Views): Truedy's calls are
+# fetched one by one, so no view of them; Kore.ai has no calls
+VIEWS = {
+    "altur": ["calls.ndjson", "contacts.csv", "contacts.ndjson"],
+    "burki": ["calls.ndjson", "contacts.csv", "contacts.ndjson"],
+    "truedy": ["contacts.csv", "contacts.ndjson"],
+    "koreai": ["contacts.csv", "contacts.ndjson"],
+}
+VIEW_NAMES = {"calls.ndjson", "contacts.csv", "contacts.ndjson"}
+
+
+def is_view(path):
+    """Whether path (relative or not) is a campaign's view file."""
+    parts = os.path.normpath(path).split(os.sep)
+    return len(parts) >= 3 and parts[-1] in VIEW_NAMES and parts[-3] == "campaigns"
+
+
+def view_paths(provider, dump):
+    """The views of the account, relative to it."""
+    return [os.path.join("campaigns", safe_name(c["id"], ""), v)
+            for c in dump["campaigns"] for v in VIEWS[provider]]
+
+
+def views_of(rel):
+    """The views a change of the record at rel (relative to an account, or
+    to the mount with the account first) changes too."""
+    parts = os.path.normpath(rel).split(os.sep)
+    if len(parts) < 2 or parts[-2] not in ("contacts", "calls"):
+        return []
+    camp = os.sep.join(parts[:-2])
+    names = ["contacts.ndjson", "contacts.csv"] if parts[-2] == "contacts" else ["calls.ndjson"]
+    return [os.path.join(camp, n) for n in names]
+
+
 def expected_paths(provider, dump):
     """{relative path under the account: where its record is in the dump}
     for every file of the account; a location is a tuple of keys/indexes."""

@@ -8,13 +8,14 @@ import subprocess
 import pytest
 
 from conftest import PROVIDERS
-from mountlib import expected_bytes, expected_files, load_pairs, pairs, safe_name
+from mountlib import (VIEWS, expected_bytes, expected_files, load_pairs, pairs, safe_name,
+                      view_paths)
 
 
 def test_ls_accounts(mnt):
     assert sorted(os.listdir(mnt.dir)) == sorted(PROVIDERS)
     for p in PROVIDERS:
-        assert os.listdir(mnt.path(p)) == ["campaigns"]
+        assert sorted(os.listdir(mnt.path(p))) == ["by-name", "campaigns"]
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -26,7 +27,7 @@ def test_ls_campaigns_contacts_calls(mnt, dumps, provider):
     for c in dump["campaigns"]:
         cdir = os.path.join("campaigns", safe_name(c["id"], ""))
         want_sub = ["campaign.json", "contacts"] + ([] if provider == "koreai" else ["calls"])
-        assert sorted(os.listdir(mnt.path(provider, cdir))) == sorted(want_sub)
+        assert sorted(os.listdir(mnt.path(provider, cdir))) == sorted(want_sub + VIEWS[provider])
         for sub in ("contacts", "calls"):
             if sub not in want_sub:
                 continue
@@ -74,7 +75,8 @@ def test_file_and_dir_modes_and_dtypes(mnt, dumps):
             with os.scandir(root) as it:
                 for e in it:
                     # d_type from readdir, no stat needed
-                    assert e.is_dir(follow_symlinks=False) or e.is_file(follow_symlinks=False)
+                    assert e.is_dir(follow_symlinks=False) or e.is_file(follow_symlinks=False) \
+                        or (e.is_symlink() and os.path.basename(root) == "by-name")
             for f in files[:20]:
                 st = os.stat(os.path.join(root, f))
                 assert stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o444
@@ -111,7 +113,11 @@ def test_find_counts_every_file(mnt, dumps, provider):
     files = expected_files(provider, dumps[provider])
     out = subprocess.run("find %s -type f | wc -l" % mnt.path(provider), shell=True,
                          capture_output=True, text=True, check=True).stdout
-    assert int(out) == len(files)
+    assert int(out) == len(files) + len(view_paths(provider, dumps[provider]))
+    # find does not follow the by-name links: each campaign is walked once
+    links = subprocess.run("find %s -type l | wc -l" % mnt.path(provider), shell=True,
+                           capture_output=True, text=True, check=True).stdout
+    assert int(links) == len(dumps[provider]["campaigns"])
 
 
 def parse_time(text):

@@ -24,6 +24,7 @@ expected = pickle.load(open(expected_path, "rb"))
 rels = sorted(expected)
 rng = random.Random(int(seed))
 stats = {"reads": 0, "mismatches": [], "finds": 0, "greps": 0, "errors": []}
+VIEW_NAMES = {"calls.ndjson", "contacts.csv", "contacts.ndjson"}
 end = time.monotonic() + float(seconds)
 while time.monotonic() < end:
     what = rng.random()
@@ -36,6 +37,9 @@ while time.monotonic() < end:
                 stats["errors"].append("find: " + r.stderr[-300:])
             for line in r.stdout.splitlines():
                 rel = os.path.relpath(line, mnt)
+                parts = rel.split(os.sep)
+                if parts[-1] in VIEW_NAMES and parts[-3] == "campaigns":
+                    continue  # a campaign's view (test_views.py)
                 if rel not in expected:
                     stats["mismatches"].append("unexpected file " + rel)
             stats["finds"] += 1

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from campaignfs_sim import Sim
-from mountlib import Mount, expected_bytes, expected_files, wait_quiet
+from mountlib import Mount, expected_bytes, expected_files, views_of, wait_quiet
 
 PROVIDERS = ["altur", "burki", "truedy", "koreai"]
 TTL = 2
@@ -63,6 +63,10 @@ def test_rsync_incremental(small_sim, max_stale):
             after = all_files({p: small_sim.dump(p) for p in PROVIDERS})
             changed = sorted(f for f in after if f not in before or after[f] != before[f])
             assert changed, "advance changed nothing"
+            gone = [f for f in before if f not in after]
+            # and the views of the directories whose records changed
+            changed = sorted(set(changed) | {v for f in changed + gone for v in views_of(f)
+                                             if os.path.exists(os.path.join(m.dir, v))})
             time.sleep(TTL + 0.5)
 
             third = copied_files(rsync(m.dir, backup))

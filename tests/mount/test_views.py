@@ -11,16 +11,8 @@ import stat
 import pytest
 
 from conftest import PROVIDERS
-from mountlib import Mount, safe_name, wait_quiet
+from mountlib import VIEWS, Mount, safe_name, wait_quiet
 
-# the views each provider's campaigns have: Truedy's calls are fetched one
-# by one (a view of them would cost a request per call), Kore.ai has none
-VIEWS = {
-    "altur": ["calls.ndjson", "contacts.csv", "contacts.ndjson"],
-    "burki": ["calls.ndjson", "contacts.csv", "contacts.ndjson"],
-    "truedy": ["contacts.csv", "contacts.ndjson"],
-    "koreai": ["contacts.csv", "contacts.ndjson"],
-}
 
 
 def campaign_dirs(m, provider):

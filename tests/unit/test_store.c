@@ -308,6 +308,8 @@ static void assert_loads(struct store *s, const char *path, const struct listing
     assert_same_text(w.meta.url, m->url);
     assert_int_equal(w.meta.total, m->total);
     assert_int_equal(w.meta.final, m->final);
+    assert_int_equal(w.meta.changed_at, m->changed_at);
+    assert_int_equal(w.l->changed_at, m->changed_at); /* the listing carries it too */
     waiter_done(&w);
 }
 
@@ -427,7 +429,8 @@ static void test_round_trip(void **state)
     struct store_meta m1 = {.fetched_at = 1700000200,
                             .url = "https://api.example/v1/calls?page=1&size=100",
                             .total = 1234,
-                            .final = true};
+                            .final = true,
+                            .changed_at = 1700000150};
     struct store_meta m2 = {.fetched_at = 1700000300, .url = NULL, .total = -1, .final = false};
     struct listing *l1 = sample(), *l2 = files(3, 50, 'b');
     struct store *s = open_store(e, BIG);
