@@ -112,8 +112,12 @@ def test_status_is_hidden_json_with_progress_of_what_is_in_flight(sim):
 
 def test_status_watch_redraws_until_interrupted(sim):
     with Mount(sim.config_path) as m:
+        # as from a terminal: a run started in the background (SIGINT ignored,
+        # which --watch keeps, like any job control aware program) must not
+        # make ^C a no-op here
         w = subprocess.Popen([CAMPAIGNFS, "--status", "--watch", m.dir], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+                             stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         time.sleep(2.5)
         w.send_signal(signal.SIGINT)
         out, err = w.communicate(timeout=10)
