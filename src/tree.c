@@ -463,6 +463,19 @@ struct node *tree_child(struct tree *t, struct node *dir, const struct listing_e
 
 /* ---- the end of a load ---- */
 
+/* Tells the kernel to forget what it knows of the views of dir's listing
+ * (their size, mtime and bytes come from it). */
+static void notify_views(struct tree *t, struct node *dir)
+{
+    for (size_t i = 0; dir->parent && i < sizeof(view_files) / sizeof(view_files[0]); i++) {
+        struct node *v = strcmp(view_files[i].source, dir->name) == 0
+                             ? find_child(t, dir->parent, view_files[i].name)
+                             : NULL;
+        if (v)
+            notify_inode(t->notifier, v->ino);
+    }
+}
+
 /* Tells the kernel what changed between old and fresh listings of dir:
  * changed entries lose their cached attributes and bytes, names that came
  * or went their cached entries (or absence). */
@@ -477,13 +490,7 @@ static void invalidate(struct tree *t, struct node *dir, const struct listing *o
         notify_inode(t->notifier, dir->ino); /* a file fetched on its own */
         return;
     }
-    for (size_t i = 0; dir->parent && i < sizeof(view_files) / sizeof(view_files[0]); i++) {
-        struct node *v = strcmp(view_files[i].source, dir->name) == 0
-                             ? find_child(t, dir->parent, view_files[i].name)
-                             : NULL;
-        if (v)
-            notify_inode(t->notifier, v->ino); /* a view of it: its size and bytes */
-    }
+    notify_views(t, dir);
     for (size_t i = 0; i < old->n; i++) {
         const struct listing_entry *o = &old->entries[i];
         const struct listing_entry *f = listing_find(fresh, o->name);
@@ -1689,8 +1696,10 @@ static int expire_below(struct tree *t, struct node *n)
         if (!v[i]->cache || !node_types[v[i]->kind].fetched)
             continue;
         cache_expire(v[i]->cache, now);
-        if (t->notifier)
+        if (t->notifier) {
             notify_inode(t->notifier, v[i]->ino);
+            notify_views(t, v[i]); /* the kernel's sizes of its views would outlive it */
+        }
         count++;
     }
     free(v);

@@ -184,3 +184,30 @@ def test_by_name_repeats_are_made_unique(tmp_path):
                 "../campaigns/%s" % ids[0]
             assert os.readlink(m.path("burki", "by-name", "Spring%2Frenewals~2")) == \
                 "../campaigns/%s" % ids[1]
+
+
+def test_a_refresh_makes_the_kernel_forget_a_views_size(sim):
+    """The kernel keeps a view's attributes as long as its listing is fresh;
+    a refresh asked for must make it forget them with the listing's, or a
+    stat right after it shows the old size (and rsync skips the view)."""
+    dump = sim.dump("altur")
+    camp = next(c for c in dump["campaigns"] if c["calls"])
+    with Mount(sim.config_path, ttl=3600, extra=("-o", "max_stale=0")) as m:
+        d = m.path("altur", "campaigns", safe_name(camp["id"], ""))
+        os.listdir(os.path.join(d, "calls"))
+        before = os.stat(os.path.join(d, "calls.ndjson"))
+        for _ in range(5):  # until the advance changes a call of this campaign
+            report = sim.advance(50)
+            if any(c["campaign"] == str(camp["id"]) and c["kind"] == "call"
+                   for c in report["changed"]):
+                break
+        else:
+            pytest.fail("no advance changed a call of campaign %s" % camp["id"])
+        with open(m.path(".campaignfs", "refresh"), "w") as f:
+            f.write("/\n")
+        after = os.stat(os.path.join(d, "calls.ndjson"))  # waits for the refresh
+        text = read(os.path.join(d, "calls.ndjson"))
+        assert after.st_size == len(text)
+        assert (after.st_size, after.st_mtime) != (before.st_size, before.st_mtime)
+        assert [json.loads(line) for line in text.decode().splitlines()] == \
+            records_of(os.path.join(d, "calls"))
