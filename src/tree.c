@@ -1116,8 +1116,13 @@ int tree_listing(struct tree *t, struct node *n, struct listing **out, struct no
     a = cache_get(n->cache, &pol, rate_now(), wait != NULL, out, &start, &err);
     if (start) {
         start_load(t, n);
-        if (a == CACHE_WAIT) /* a listing built on the spot is there now */
-            a = cache_get(n->cache, &pol, rate_now(), false, out, &start, &err);
+        if (a == CACHE_WAIT) { /* a listing built on the spot is there now */
+            a = cache_get(n->cache, &pol, rate_now(), wait != NULL, out, &start, &err);
+            /* or one from disk, read meanwhile, past its TTL: its refresh
+             * starts now (this access is the one that found it stale) */
+            if (start)
+                start_load(t, n);
+        }
     }
     if (a == CACHE_HIT)
         return 0;
