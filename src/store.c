@@ -74,6 +74,7 @@ struct job {
     char *url;
     long total;
     bool final;
+    bool stored;  /* JOB_SAVE: written (not too big for cache_max) */
     uint64_t ino; /* JOB_INODE */
 };
 
@@ -442,6 +443,19 @@ static void fingerprint(const struct account *a, char *out, size_t len)
         at += (size_t)snprintf(out + at, len - at, " %s", *c);
 }
 
+/* An entry's key: its listing's id and its position. */
+static sqlite3_int64 entry_key(long long id, size_t pos)
+{
+    return (sqlite3_int64)(((unsigned long long)id << KEY_SHIFT) | pos);
+}
+
+/* Binds ?1 and ?2 to the first and last entry keys of listing id. */
+static void bind_entry_range(sqlite3_stmt *st, long long id)
+{
+    sqlite3_bind_int64(st, 1, entry_key(id, 0));
+    sqlite3_bind_int64(st, 2, entry_key(id, 0xffffffffu));
+}
+
 /* Deletes a listing and its entries (in the caller's transaction). */
 static int delete_listing(sqlite3 *db, long long id)
 {
@@ -451,8 +465,7 @@ static int delete_listing(sqlite3 *db, long long id)
 
     if (rc != SQLITE_OK)
         return rc;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)((unsigned long long)id << KEY_SHIFT));
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)(((unsigned long long)id << KEY_SHIFT) | 0xffffffffu));
+    bind_entry_range(st, id);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -656,8 +669,9 @@ struct batch_effect {
     long listings_delta;
 };
 
-/* Writes one listing (within the caller's transaction). */
-static int write_listing(struct store *s, const struct job *j, struct batch_effect *fx)
+/* Writes one listing (within the caller's transaction); j->stored tells whether it fitted
+ * cache_max. */
+static int write_listing(struct store *s, struct job *j, struct batch_effect *fx)
 {
     sqlite3 *db = s->wdb;
     long long id, old_bytes, bytes = (long long)listing_disk_bytes(j->l);
@@ -673,7 +687,8 @@ static int write_listing(struct store *s, const struct job *j, struct batch_effe
         fx->bytes_delta -= old_bytes;
         fx->listings_delta--;
     }
-    if ((unsigned long long)bytes > s->max_bytes) {
+    j->stored = (unsigned long long)bytes <= s->max_bytes;
+    if (!j->stored) {
         log_info("a listing of %lld bytes is more than -o cache_max allows: /%s is not kept on "
                  "disk",
                  bytes, j->path);
@@ -714,7 +729,7 @@ static int write_listing(struct store *s, const struct job *j, struct batch_effe
         return rc;
     for (size_t i = 0; i < j->l->n && rc == SQLITE_OK; i++) {
         const struct listing_entry *e = &j->l->entries[i];
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)(((unsigned long long)id << KEY_SHIFT) | i));
+        sqlite3_bind_int64(st, 1, entry_key(id, i));
         sqlite3_bind_text(st, 2, e->name, -1, SQLITE_STATIC);
         bind_text_or_null(st, 3, e->id);
         bind_text_or_null(st, 4, e->link);
@@ -829,6 +844,16 @@ static void job_free(struct job *j)
     free(j);
 }
 
+/* Frees a list of jobs. */
+static void jobs_free(struct job *list)
+{
+    while (list) {
+        struct job *j = list;
+        list = j->next;
+        job_free(j);
+    }
+}
+
 /* Writes a batch (oldest first) in one transaction. */
 static void write_batch(struct store *s, struct job *batch)
 {
@@ -862,7 +887,7 @@ static void write_batch(struct store *s, struct job *batch)
         s->bytes = (unsigned long long)((long long)s->bytes + fx.bytes_delta);
         s->listings = (unsigned long)((long)s->listings + fx.listings_delta);
         for (struct job *j = batch; j; j = j->next)
-            if (j->kind == JOB_SAVE && (unsigned long long)listing_disk_bytes(j->l) <= s->max_bytes)
+            if (j->kind == JOB_SAVE && j->stored)
                 index_add(s, j->path);
             else if (j->kind == JOB_SAVE)
                 index_remove(s, j->path);
@@ -1030,11 +1055,7 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&s->lock);
         if (s->wdb)
             write_batch(s, batch);
-        while (batch) {
-            struct job *j = batch;
-            batch = j->next;
-            job_free(j);
-        }
+        jobs_free(batch);
         pthread_mutex_lock(&s->lock);
         s->writing = false;
     }
@@ -1069,63 +1090,49 @@ static void enqueue(struct store *s, struct job *j)
     s->n_jobs++;
     pthread_cond_signal(&s->work);
     pthread_mutex_unlock(&s->lock);
-    while (stale) {
-        struct job *q = stale;
-        stale = q->next;
-        job_free(q);
+    jobs_free(stale);
+}
+
+/* A job for path, with m's times (m NULL: none); NULL (counted as an
+ * error) on out of memory. */
+static struct job *job_new(struct store *s, enum job_kind kind, const char *path,
+                           const struct store_meta *m)
+{
+    struct job *j = calloc(1, sizeof(*j));
+
+    if (!j || !(j->path = strdup(path)) ||
+        (kind == JOB_SAVE && m->url && !(j->url = strdup(m->url)))) {
+        if (j)
+            job_free(j);
+        atomic_fetch_add(&s->errors, 1);
+        return NULL;
     }
+    j->kind = kind;
+    if (m) {
+        j->fetched_at = m->fetched_at;
+        j->changed_at = m->changed_at;
+        j->total = m->total;
+        j->final = m->final;
+    }
+    return j;
 }
 
 void store_save(struct store *s, const char *path, struct listing *l, const struct store_meta *m)
 {
-    struct job *j;
+    struct job *j = s && l ? job_new(s, JOB_SAVE, path, m) : NULL;
 
-    if (!s || !l)
+    if (!j)
         return;
-    j = calloc(1, sizeof(*j));
-    if (!j || !(j->path = strdup(path)) || (m->url && !(j->url = strdup(m->url)))) {
-        if (j)
-            job_free(j);
-        atomic_fetch_add(&s->errors, 1);
-        return;
-    }
-    j->kind = JOB_SAVE;
     j->l = listing_ref(l);
-    j->fetched_at = m->fetched_at;
-    j->changed_at = m->changed_at;
-    j->total = m->total;
-    j->final = m->final;
     enqueue(s, j);
 }
 
 void store_touch(struct store *s, const char *path, const struct store_meta *m)
 {
-    struct job *j;
+    struct job *j = s ? job_new(s, JOB_TOUCH, path, m) : NULL;
 
-    if (!s)
-        return;
-    j = calloc(1, sizeof(*j));
-    if (!j || !(j->path = strdup(path))) {
-        free(j);
-        return;
-    }
-    j->kind = JOB_TOUCH;
-    j->fetched_at = m->fetched_at;
-    j->final = m->final;
-    enqueue(s, j);
-}
-
-static void enqueue_simple(struct store *s, enum job_kind kind, const char *path, uint64_t ino)
-{
-    struct job *j = calloc(1, sizeof(*j));
-
-    if (!j || !(j->path = strdup(path))) {
-        free(j);
-        return;
-    }
-    j->kind = kind;
-    j->ino = ino;
-    enqueue(s, j);
+    if (j)
+        enqueue(s, j);
 }
 
 /* ---- reading ---- */
@@ -1172,8 +1179,7 @@ static struct listing *read_listing(struct store *s, const char *path, struct st
                             -1, &st, NULL);
     if (rc != SQLITE_OK)
         goto fail;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)((unsigned long long)id << KEY_SHIFT));
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)(((unsigned long long)id << KEY_SHIFT) | 0xffffffffu));
+    bind_entry_range(st, id);
     listing_builder_init(&b, NULL, ENTRY_FILE);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct listing_entry e = {
@@ -1245,7 +1251,7 @@ static void *reader_main(void *arg)
         if (l) {
             m.url = url;
             atomic_fetch_add(&s->loaded, 1);
-            enqueue_simple(s, JOB_TOUCH, ld->path, 0);
+            store_touch(s, ld->path, &(struct store_meta){.total = -1}); /* read: used */
         }
         ld->done(ld->arg, l, &m);
         free(url);
@@ -1324,12 +1330,18 @@ uint64_t store_inode(struct store *s, const char *path)
 
 void store_record_inode(struct store *s, const char *path, uint64_t ino)
 {
+    struct job *j;
+
     if (!s)
         return;
     pthread_mutex_lock(&s->lock);
     inode_add(s, path, ino);
     pthread_mutex_unlock(&s->lock);
-    enqueue_simple(s, JOB_INODE, path, ino);
+    j = job_new(s, JOB_INODE, path, NULL);
+    if (j) {
+        j->ino = ino;
+        enqueue(s, j);
+    }
 }
 
 void store_stats(struct store *s, struct store_stats *out)
@@ -1462,11 +1474,8 @@ void store_close(struct store *s)
         pthread_join(s->reader, NULL);
         pthread_join(s->writer, NULL);
     }
-    while (s->jobs) { /* only if the writer never ran */
-        struct job *j = s->jobs;
-        s->jobs = j->next;
-        job_free(j);
-    }
+    jobs_free(s->jobs); /* only if the writer never ran */
+    s->jobs = NULL;
     /* loads nobody read: their callers hear "none" */
     while (s->loads_head) {
         struct load *ld = s->loads_head;

@@ -69,7 +69,9 @@ int store_load(struct store *s, const char *path, store_loaded_fn done, void *ar
 void store_save(struct store *s, const char *path, struct listing *l, const struct store_meta *m);
 
 /* The listing stored for path was fetched again and found unchanged: its
- * times and finality are updated, its entries not rewritten. */
+ * times and finality are updated, its entries not rewritten.  With
+ * m->fetched_at 0 it was only read (it moves to the end of the eviction
+ * order). */
 void store_touch(struct store *s, const char *path, const struct store_meta *m);
 
 /* When the database first saw the mount (account NULL) or that account:
