@@ -761,6 +761,15 @@ def call_requests(sim, since):
     return out
 
 
+def assert_refetched_once_each(sim, mark, open_ids, when):
+    """The refreshes run in the background: waits for them, then for quiet,
+    and asserts that exactly the calls open_ids were asked, once each."""
+    wait_for(lambda: set(call_requests(sim, mark)) >= set(open_ids), limit=20,
+             what="the unfinished calls refetched " + when)
+    wait_quiet(sim, quiet=0.5)
+    assert call_requests(sim, mark) == open_ids
+
+
 def test_finished_truedy_calls_are_fetched_once_in_a_mount_and_after_a_remount():
     with temp_dir("cfs-cache-") as cache, Sim(*NO_LIMITS, "--campaigns", "3", "--contacts",
                                                "10", "--calls", "3", "--big-contacts", "10",
@@ -777,21 +786,15 @@ def test_finished_truedy_calls_are_fetched_once_in_a_mount_and_after_a_remount()
             time.sleep(1.2)  # past every call's TTL
             mark = log_mark(sim)
             read_calls(m, batches)
-            wait_for(lambda: set(call_requests(sim, mark)) >= set(open_ids), limit=20,
-                     what="the unfinished calls refetched in the background")
-            wait_quiet(sim, quiet=0.5)
             # only the unfinished ones asked again, once each
-            assert call_requests(sim, mark) == open_ids
+            assert_refetched_once_each(sim, mark, open_ids, "in the background")
             refetched = time.time()
             settle(m)
         sleep_past(refetched + 1.1)
         with Mount(sim.config_path, ttl=1, cache_dir=cache, extra=()) as m:
             mark = log_mark(sim)
             read_calls(m, batches)
-            wait_for(lambda: set(call_requests(sim, mark)) >= set(open_ids), limit=20,
-                     what="the unfinished calls refetched after the remount")
-            wait_quiet(sim, quiet=0.5)
-            assert call_requests(sim, mark) == open_ids
+            assert_refetched_once_each(sim, mark, open_ids, "after the remount")
             # .campaignfs/refresh still refetches a finished one
             done = next(c for c in calls if truedy_final(c))
             batch = next(b for b in batches if done in b["calls"])
