@@ -11,7 +11,7 @@ import stat
 import pytest
 
 from conftest import PROVIDERS
-from mountlib import VIEWS, Mount, safe_name, wait_quiet
+from mountlib import VIEWS, Mount, safe_name, wait_for, wait_quiet
 
 
 
@@ -205,8 +205,14 @@ def test_a_refresh_makes_the_kernel_forget_a_views_size(sim):
             pytest.fail("no advance changed a call of campaign %s" % camp["id"])
         with open(m.path(".campaignfs", "refresh"), "w") as f:
             f.write("/\n")
-        after = os.stat(os.path.join(d, "calls.ndjson"))  # waits for the refresh
-        text = read(os.path.join(d, "calls.ndjson"))
+        # the kernel is told from campaignfs's notification thread, so not
+        # before the write returns: without the invalidation it keeps the
+        # old attributes for the whole TTL (an hour), and this wait fails
+        view = os.path.join(d, "calls.ndjson")
+        after = wait_for(lambda: (lambda st: st if (st.st_size, st.st_mtime) !=
+                                  (before.st_size, before.st_mtime) else None)(os.stat(view)),
+                         limit=20, what="the kernel to forget the view's old size")
+        text = read(view)
         assert after.st_size == len(text)
         assert (after.st_size, after.st_mtime) != (before.st_size, before.st_mtime)
         assert [json.loads(line) for line in text.decode().splitlines()] == \
