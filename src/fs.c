@@ -108,19 +108,20 @@ static int do_getattr(struct op *op, struct node **wait)
     struct tree *t = op->fs->tree;
     struct node *n = tree_node(t, op->ino);
     struct stat st;
+    bool snapshot;
     int rc;
 
     if (!n) {
         fuse_reply_err(op->req, ENOENT);
         return 0;
     }
-    rc = tree_stat(t, n, &st, wait);
+    rc = tree_stat_as(t, n, fuse_req_ctx(op->req)->pid, &st, &snapshot, wait);
     if (rc == -EAGAIN)
         return rc;
     if (rc < 0)
         fuse_reply_err(op->req, -rc);
-    else
-        fuse_reply_attr(op->req, &st, node_valid_for(t, n));
+    else /* a reader's snapshot is that reader's: not kept for the others */
+        fuse_reply_attr(op->req, &st, snapshot ? 0 : node_valid_for(t, n));
     return 0;
 }
 
@@ -268,11 +269,15 @@ static void reply_slice(fuse_req_t req, const struct content *c, size_t size, of
     fuse_reply_buf(req, e->bytes + off, size);
 }
 
-/* A read without an open (no_open): by inode, from the current listing. */
+/* A read without an open (no_open): by inode, from the current listing
+ * (a view: from the one this reader's read began with). */
 static int do_read(struct op *op, struct node **wait)
 {
+    struct tree *t = op->fs->tree;
+    struct node *n = tree_node(t, op->ino);
     struct content c;
-    int rc = file_content(op, &c, wait);
+    int rc = n ? tree_read_content(t, n, fuse_req_ctx(op->req)->pid, (uint64_t)op->off, &c, wait)
+               : -ENOENT;
 
     if (rc == -EAGAIN)
         return rc;

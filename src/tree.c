@@ -302,6 +302,7 @@ int tree_init(struct tree *t, struct account *accounts, size_t n_accounts, long 
     t->uid = getuid();
     t->gid = getgid();
     pthread_mutex_init(&t->status_lock, NULL);
+    pins_init(&t->pins);
     root = node_new(t, NODE_ROOT, NULL, "", NULL, NULL);
     /* not among the root's children: reachable by name only */
     t->ctl = root ? node_new(t, NODE_CTL, root, TREE_CTL_NAME, NULL, NULL) : NULL;
@@ -320,6 +321,7 @@ void tree_destroy(struct tree *t)
 {
     tdestroy(t->by_ino, node_destroy);
     listing_unref(t->status);
+    pins_destroy(&t->pins);
     pthread_mutex_destroy(&t->status_lock);
     pthread_mutex_destroy(&t->lock);
     memset(t, 0, sizeof(*t));
@@ -1357,6 +1359,8 @@ static struct node *view_source_known(struct tree *t, struct node *n)
 /* View n: the listing it shows and the view of it.  When the kernel sized
  * n from the listing that the current one replaced, that one: a read never
  * sees a size the kernel was not told. */
+static int view_of(struct content *c, const struct view_file *vf);
+
 static int view_content(struct tree *t, struct node *n, struct content *c, struct node **wait,
                         bool as_told)
 {
@@ -1390,12 +1394,46 @@ static int view_content(struct tree *t, struct node *n, struct content *c, struc
             listing_unref(prev);
         }
     }
+    return view_of(c, vf);
+}
+
+/* c->l's view for vf (c->l consumed on failure). */
+static int view_of(struct content *c, const struct view_file *vf)
+{
     c->view = listing_view(c->l, vf->kind);
     if (!c->view) {
         content_drop(c);
         return -ENOMEM;
     }
     return 0;
+}
+
+int tree_read_content(struct tree *t, struct node *n, pid_t pid, uint64_t off, struct content *c,
+                      struct node **wait)
+{
+    const struct view_file *vf = view_file_of(n);
+    double now = rate_now();
+    int rc;
+
+    if (!node_types[n->kind].view || !pid || !vf)
+        return tree_content(t, n, c, wait);
+    memset(c, 0, sizeof(*c));
+    c->l = pins_read(&t->pins, n->ino, pid, off, now);
+    if (c->l) {
+        struct content cur;
+        /* an old listing's pages must not stay in the page cache for the
+         * next reader: the kernel drops them again after this read */
+        if (t->notifier && view_content(t, n, &cur, NULL, false) == 0) {
+            if (cur.l->serial != c->l->serial)
+                notify_inode(t->notifier, n->ino);
+            content_drop(&cur);
+        }
+        return view_of(c, vf);
+    }
+    rc = view_content(t, n, c, wait, true);
+    if (rc == 0)
+        pins_set(&t->pins, n->ino, pid, c->l, off, now);
+    return rc;
 }
 
 int tree_content(struct tree *t, struct node *n, struct content *c, struct node **wait)
@@ -1460,6 +1498,45 @@ static time_t fixed_mtime(struct tree *t, struct node *n)
     return t->disk ? store_first_seen(t->disk, n->acct ? n->acct->name : NULL) : t->mounted;
 }
 
+/* A view's attributes from content c: its size, and when its listing last
+ * changed (so rsync sees every change, a removed record too), or its
+ * campaign's time for none. */
+static void view_stat(struct tree *t, struct node *n, const struct content *c, struct stat *st)
+{
+    struct stat campaign;
+    time_t mtime = c->l->changed_at;
+
+    if (!mtime && tree_stat(t, n->parent, &campaign, NULL) == 0)
+        mtime = campaign.st_mtime;
+    fill_stat(t, n, st, (size_t)view_size(c->view), mtime);
+}
+
+int tree_stat_as(struct tree *t, struct node *n, pid_t pid, struct stat *st, bool *snapshot,
+                 struct node **wait)
+{
+    struct content c, pinned = {0};
+    int rc;
+
+    *snapshot = false;
+    if (!node_types[n->kind].view || !pid)
+        return tree_stat(t, n, st, wait);
+    rc = view_content(t, n, &c, wait, false);
+    if (rc < 0)
+        return rc;
+    pinned.l = pins_peek(&t->pins, n->ino, pid, rate_now());
+    if (pinned.l && pinned.l->serial != c.l->serial && view_of(&pinned, view_file_of(n)) == 0) {
+        view_stat(t, n, &pinned, st); /* its read goes on with that listing */
+        *snapshot = true;
+        content_drop(&pinned);
+    } else {
+        content_drop(&pinned);
+        view_stat(t, n, &c, st);
+        atomic_store(&n->serial, c.l->serial);
+    }
+    content_drop(&c);
+    return 0;
+}
+
 int tree_stat(struct tree *t, struct node *n, struct stat *st, struct node **wait)
 {
     struct listing *l = NULL;
@@ -1468,15 +1545,9 @@ int tree_stat(struct tree *t, struct node *n, struct stat *st, struct node **wai
 
     if (node_types[n->kind].view) {
         struct content c;
-        struct stat campaign;
         rc = view_content(t, n, &c, wait, false);
         if (rc == 0) {
-            /* when its listing last changed (so rsync sees every change,
-             * a removed record too), or its campaign's time for none */
-            time_t mtime = c.l->changed_at;
-            if (!mtime && tree_stat(t, n->parent, &campaign, wait) == 0)
-                mtime = campaign.st_mtime;
-            fill_stat(t, n, st, (size_t)view_size(c.view), mtime);
+            view_stat(t, n, &c, st);
             atomic_store(&n->serial, c.l->serial);
             content_drop(&c);
         }

@@ -24,6 +24,7 @@
 #include "account.h"
 #include "cache.h"
 #include "listing.h"
+#include "pins.h"
 
 struct engine;
 struct kids;
@@ -87,6 +88,7 @@ struct tree {
     pthread_mutex_t status_lock; /* status, status_at */
     struct listing *status;      /* the last rendering of .campaignfs/status */
     struct timespec status_at;   /* when it was rendered: its mtime */
+    struct pins pins;            /* the views' read snapshots, per reading process */
 };
 
 int tree_init(struct tree *t, struct account *accounts, size_t n_accounts, long ttl, long max_stale,
@@ -139,6 +141,18 @@ struct content {
 /* The content of a file node.  0 or -errno. */
 int tree_content(struct tree *t, struct node *n, struct content *c, struct node **wait);
 void content_drop(struct content *c);
+
+/* The content a read by process pid at off is answered from: for a view,
+ * the listing that pid's read began with (pins.h), so a read that a
+ * refresh overtakes is still one listing's, whole.  pid 0: no snapshot. */
+int tree_read_content(struct tree *t, struct node *n, pid_t pid, uint64_t off, struct content *c,
+                      struct node **wait);
+
+/* tree_stat() as process pid is told it: the size of the snapshot its read
+ * goes on with, if any (*snapshot then says whether that is not the current
+ * listing's, an answer the kernel must not keep). */
+int tree_stat_as(struct tree *t, struct node *n, pid_t pid, struct stat *st, bool *snapshot,
+                 struct node **wait);
 
 /* Its size in bytes. */
 uint64_t content_size(const struct content *c);

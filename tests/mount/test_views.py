@@ -7,6 +7,7 @@ import io
 import json
 import os
 import stat
+import subprocess
 
 import pytest
 
@@ -217,3 +218,43 @@ def test_a_refresh_makes_the_kernel_forget_a_views_size(sim):
         assert (after.st_size, after.st_mtime) != (before.st_size, before.st_mtime)
         assert [json.loads(line) for line in text.decode().splitlines()] == \
             records_of(os.path.join(d, "calls"))
+
+
+def test_a_view_read_across_a_refresh_is_one_listings_whole(sim):
+    """A view is read in chunks that carry no handle (no open() reaches
+    campaignfs).  A refresh published between two chunks must not give the
+    reader the head of the old listing and the tail of the new one: the read
+    that began goes on with the listing it began with, sizes included, and
+    the next read from the start shows the new one."""
+    dump = sim.dump("altur")
+    camp = max(dump["campaigns"], key=lambda c: len(c.get("contacts") or []))
+    with Mount(sim.config_path, ttl=3600, extra=("-o", "max_stale=0")) as m:
+        d = m.path("altur", "campaigns", safe_name(camp["id"], ""))
+        view = os.path.join(d, "contacts.ndjson")
+        old = read(view)
+        assert len(old) > 256 << 10, "the view must outgrow readahead"
+        with open(view, "rb", buffering=0) as f:
+            head = f.read(4096)
+            for _ in range(5):  # until the advance changes a contact of this campaign
+                report = sim.advance(50)
+                if any(c["campaign"] == str(camp["id"]) and c["kind"] == "contact"
+                       for c in report["changed"]):
+                    break
+            else:
+                pytest.fail("no advance changed a contact of campaign %s" % camp["id"])
+            with open(m.path(".campaignfs", "refresh"), "w") as r:
+                r.write("/altur/campaigns/%s/contacts\n" % camp["id"])
+            os.listdir(os.path.join(d, "contacts"))  # waits for the refresh (max_stale=0)
+            new = subprocess.run(["cat", view], check=True, capture_output=True).stdout
+            assert new != old  # another process sees the refresh at once
+            rest = f.read()
+            assert os.fstat(f.fileno()).st_size == len(old)  # this reader's size
+            assert head + rest == old  # one listing, whole
+            # a new read from the start: the new listing (once the kernel
+            # dropped the old listing's pages that read brought in again)
+            wait_for(lambda: os.pread(f.fileno(), len(new) + 1, 0) == new, limit=20,
+                     what="a new read from the start to show the new listing")
+            # nor does the old read leave them to other processes
+            assert subprocess.run(["cat", view], check=True, capture_output=True).stdout == new
+        assert [json.loads(line) for line in new.decode().splitlines()] == \
+            records_of(os.path.join(d, "contacts"))
