@@ -30,6 +30,16 @@ def records_of(directory):
     return out
 
 
+def advance_until_changed(sim, camp, kind):
+    """Advances the world until a record of that kind in campaign camp changed."""
+    for _ in range(5):
+        report = sim.advance(50)
+        if any(c["campaign"] == str(camp["id"]) and c["kind"] == kind
+               for c in report["changed"]):
+            return
+    pytest.fail("no advance changed a %s of campaign %s" % (kind, camp["id"]))
+
+
 def read(path):
     with open(path, "rb") as f:
         return f.read()
@@ -197,13 +207,7 @@ def test_a_refresh_makes_the_kernel_forget_a_views_size(sim):
         d = m.path("altur", "campaigns", safe_name(camp["id"], ""))
         os.listdir(os.path.join(d, "calls"))
         before = os.stat(os.path.join(d, "calls.ndjson"))
-        for _ in range(5):  # until the advance changes a call of this campaign
-            report = sim.advance(50)
-            if any(c["campaign"] == str(camp["id"]) and c["kind"] == "call"
-                   for c in report["changed"]):
-                break
-        else:
-            pytest.fail("no advance changed a call of campaign %s" % camp["id"])
+        advance_until_changed(sim, camp, "call")
         with open(m.path(".campaignfs", "refresh"), "w") as f:
             f.write("/\n")
         # the kernel is told from campaignfs's notification thread, so not
@@ -235,13 +239,7 @@ def test_a_view_read_across_a_refresh_is_one_listings_whole(sim):
         assert len(old) > 256 << 10, "the view must outgrow readahead"
         with open(view, "rb", buffering=0) as f:
             head = f.read(4096)
-            for _ in range(5):  # until the advance changes a contact of this campaign
-                report = sim.advance(50)
-                if any(c["campaign"] == str(camp["id"]) and c["kind"] == "contact"
-                       for c in report["changed"]):
-                    break
-            else:
-                pytest.fail("no advance changed a contact of campaign %s" % camp["id"])
+            advance_until_changed(sim, camp, "contact")
             with open(m.path(".campaignfs", "refresh"), "w") as r:
                 r.write("/altur/campaigns/%s/contacts\n" % camp["id"])
             os.listdir(os.path.join(d, "contacts"))  # waits for the refresh (max_stale=0)
