@@ -295,7 +295,7 @@ void cache_fail(struct cache *c, const struct cache_policy *pol, double now,
 void cache_expire(struct cache *c, double now)
 {
     pthread_mutex_lock(&c->lock);
-    if (c->value && (isfinite(c->expires) || c->final))
+    if (c->value) /* a listing without a TTL too: one made from another that changed */
         c->expires = fmin(c->expires, now);
     c->retry_at = 0;
     pthread_mutex_unlock(&c->lock);

@@ -538,13 +538,16 @@ static struct fetch *fetch_new(struct engine *e, struct account *a, const char *
 }
 
 struct fetch *fetch_collection(struct engine *e, struct account *a, const struct collection *coll,
-                               const char *campaign, enum entry_type type, fetch_done_fn done,
-                               void *arg)
+                               const char *campaign, const char *status, enum entry_type type,
+                               fetch_done_fn done, void *arg)
 {
-    struct fetch *f = fetch_new(e, a, campaign, NULL, done, arg);
+    /* the record id's slot carries the status: a list has no id */
+    struct fetch *f = fetch_new(e, a, campaign, status, done, arg);
 
     if (!f)
         return NULL;
+    f->vars.status = f->vars.id;
+    f->vars.id = NULL;
     f->coll = coll;
     listing_builder_init(&f->b, coll, type);
     return f;

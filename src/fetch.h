@@ -44,11 +44,12 @@ struct fetch_progress {
 };
 
 /* A fetch of every record of coll (campaign: its id, or NULL for the
- * campaign list) as entries of the given type.  NULL on out of memory;
- * nothing is asked before fetch_start(). */
+ * campaign list) as entries of the given type; with status, only the
+ * records the server's status filter gives (coll->by_status.param).  NULL
+ * on out of memory; nothing is asked before fetch_start(). */
 struct fetch *fetch_collection(struct engine *e, struct account *a, const struct collection *coll,
-                               const char *campaign, enum entry_type type, fetch_done_fn done,
-                               void *arg);
+                               const char *campaign, const char *status, enum entry_type type,
+                               fetch_done_fn done, void *arg);
 
 /* A fetch of one record: a listing with one ENTRY_FILE named name. */
 struct fetch *fetch_record(struct engine *e, struct account *a, const struct record_endpoint *ep,

@@ -260,7 +260,7 @@ int provider_page_request(const struct collection *coll, const struct request_va
                           const struct page_cursor *cur, struct page_request *req)
 {
     long size = coll->max_page_size > 0 ? coll->max_page_size : 100;
-    struct qparam params[2];
+    struct qparam params[3];
     size_t n = 0;
     long first = -1;
 
@@ -295,6 +295,15 @@ int provider_page_request(const struct collection *coll, const struct request_va
         snprintf(params[n++].value, sizeof(params[0].value), "%ld", first);
         params[n].name = coll->size_param;
         snprintf(params[n++].value, sizeof(params[0].value), "%ld", size);
+    }
+    if (vars->status && coll->by_status.param) {
+        params[n].name = coll->by_status.param;
+        if (snprintf(params[n++].value, sizeof(params[0].value), "%s", vars->status) >=
+            (int)sizeof(params[0].value)) {
+            free(req->body);
+            req->body = NULL;
+            return -1;
+        }
     }
     if (coll->post && !req->body) {
         req->body = strdup("{}");

@@ -48,6 +48,20 @@ struct final_rule {
     const char *awaits_status; /*    to come), in records of this status (NULL: any) */
 };
 
+#define PROVIDER_MAX_STATUSES 16
+
+/* Records by status (contacts/by-status/): the field that holds a
+ * record's status, the statuses the provider documents, and the query
+ * parameter that filters by one on the server (NULL: filtered here, from
+ * the whole listing). */
+struct status_filter {
+    const char *field; /* NULL: no by-status/ */
+    const char *param;
+    const char *values[PROVIDER_MAX_STATUSES];
+    bool open; /* the docs give examples, not every value: the statuses a held listing
+                  shows are listed too */
+};
+
 struct collection {
     const char *path;       /* appended to the account URL; "{campaign}" is replaced; NULL = none */
     bool post;              /* POST a JSON body instead of GET */
@@ -70,6 +84,7 @@ struct collection {
     const char *link;  /* field naming a record fetched on its own (Truedy contacts: "call_id") */
     const char *title; /* field naming a record for people (campaigns: "name"), or NULL */
     struct final_rule final; /* when one of its records is finished */
+    struct status_filter by_status;
 };
 
 /* One single-record endpoint (campaign.json, a Truedy call). */
@@ -132,6 +147,7 @@ struct request_vars {
     const char *id;         /* record id, URL-escaped by the caller */
     const char *account_id; /* Kore.ai account id, URL-escaped by the caller */
     const char *stream;     /* Kore.ai stream id, URL-escaped by the caller */
+    const char *status;     /* a list filtered by status (by_status.param), URL-escaped */
 };
 
 /* Fills req for the next page of coll.  Returns 0 or -1 (out of memory). */

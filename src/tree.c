@@ -55,6 +55,9 @@ struct node_type {
     void (*generate)(struct tree *t);
     /* writes taken (NULL: EROFS) */
     int (*write)(struct tree *t, struct node *n, const char *buf, size_t size);
+    /* a directory whose entries are another directory's nodes (the same
+     * files, inode numbers and bytes): that directory */
+    struct node *(*alias)(struct node *dir);
 };
 
 static void load_root(struct tree *t, struct node *n);
@@ -80,6 +83,10 @@ static void status_generate(struct tree *t);
 static struct node *view_source_known(struct tree *t, struct node *n);
 static int refresh_write(struct tree *t, struct node *n, const char *buf, size_t size);
 static int link_target(struct tree *t, struct node *n, char *buf, size_t len, struct node **wait);
+static void load_bystatus(struct tree *t, struct node *n);
+static void fail_dependent(struct tree *t, struct node *n, int rc, const char *what);
+static void load_statusdir(struct tree *t, struct node *n);
+static struct node *contacts_of(struct node *dir);
 
 #define DIR_MODE  (S_IFDIR | 0555)
 #define FILE_MODE (S_IFREG | 0444)
@@ -106,6 +113,9 @@ static const struct node_type node_types[NODE_KIND_COUNT] = {
     [NODE_BYNAME] = {"the campaigns by name", DIR_MODE, true, NODE_LINK, load_byname},
     [NODE_LINK] = {"the link", S_IFLNK | 0777, false, NODE_LINK, NULL, entry_in_parent,
                    .readlink = link_target},
+    [NODE_BYSTATUS] = {"the contacts by status", DIR_MODE, false, NODE_STATUSDIR, load_bystatus},
+    [NODE_STATUSDIR] = {"the contacts of a status", DIR_MODE, true, NODE_RECORD, load_statusdir,
+                        .alias = contacts_of},
 };
 
 /* The one-file views of a campaign: what they are named, whose listing
@@ -352,10 +362,14 @@ static double account_ttl(const struct tree *t, const struct node *n)
 
 static struct cache_policy policy(const struct tree *t, const struct node *n)
 {
-    struct cache_policy p = {.ttl = -1, .max_stale = (double)t->max_stale};
+    /* a listing made from others (by-name/, by-status/) that they expired
+     * is made anew before it is shown: that costs no request of its own */
+    struct cache_policy p = {.ttl = -1, .max_stale = 0};
 
-    if (node_types[n->kind].fetched)
+    if (node_types[n->kind].fetched) {
         p.ttl = account_ttl(t, n);
+        p.max_stale = (double)t->max_stale;
+    }
     return p;
 }
 
@@ -450,6 +464,12 @@ struct node *tree_child(struct tree *t, struct node *dir, const struct listing_e
     size_t at;
     bool found;
 
+    if (node_types[dir->kind].alias) {
+        n = tree_child(t, node_types[dir->kind].alias(dir), e);
+        if (n)
+            atomic_store(&n->via, dir);
+        return n;
+    }
     pthread_mutex_lock(&t->lock);
     at = kid_pos(dir->children, e->name, &found);
     if (found) {
@@ -461,6 +481,40 @@ struct node *tree_child(struct tree *t, struct node *dir, const struct listing_e
     }
     pthread_mutex_unlock(&t->lock);
     return n;
+}
+
+/* dir's child name of that kind, not in dir's listing (reached by name
+ * only), made on first use; NULL on out of memory. */
+static struct node *hidden_child(struct tree *t, struct node *dir, const char *name,
+                                 enum node_kind kind)
+{
+    struct node *n;
+    size_t at;
+    bool found;
+
+    pthread_mutex_lock(&t->lock);
+    at = kid_pos(dir->children, name, &found);
+    if (found) {
+        n = dir->children->v[at];
+    } else {
+        n = node_new(t, kind, dir, name, dir->acct, NULL);
+        if (n && kid_insert(dir, at, n) < 0)
+            n = NULL;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return n;
+}
+
+/* by-status/<status>/: its entries are contacts/'s nodes. */
+static struct node *contacts_of(struct node *dir)
+{
+    return dir->parent->parent;
+}
+
+/* The directory whose nodes are dir's children (itself, or the one it aliases). */
+static struct node *kids_dir(struct node *dir)
+{
+    return node_types[dir->kind].alias ? node_types[dir->kind].alias(dir) : dir;
 }
 
 /* ---- the end of a load ---- */
@@ -500,7 +554,7 @@ static void invalidate(struct tree *t, struct node *dir, const struct listing *o
 
         if (f && listing_entry_same(f, o))
             continue;
-        child = find_child(t, dir, o->name);
+        child = find_child(t, kids_dir(dir), o->name);
         if (!f) {
             names_changed = true;
             notify_entry(t->notifier, dir->ino, o->name);
@@ -578,15 +632,23 @@ static void save_to_disk(struct tree *t, struct node *n, struct listing *l, bool
 
 /* A listing made from n's (by-name/ from campaigns/) is made anew on its
  * next access. */
+static int expire_below(struct tree *t, struct node *n);
+
+/* Expires a listing made from another one that changed (and what was
+ * fetched below it), so that it is made anew. */
+static void expire_made(struct tree *t, struct node *n)
+{
+    if (!n || !n->cache)
+        return;
+    cache_expire(n->cache, rate_now());
+    if (t->notifier)
+        notify_inode(t->notifier, n->ino);
+    expire_below(t, n);
+}
+
 static void expire_sibling(struct tree *t, struct node *n, const char *name)
 {
-    struct node *sib = n->parent ? find_child(t, n->parent, name) : NULL;
-
-    if (!sib || !sib->cache)
-        return;
-    cache_expire(sib->cache, rate_now());
-    if (t->notifier)
-        notify_inode(t->notifier, sib->ino);
+    expire_made(t, n->parent ? find_child(t, n->parent, name) : NULL);
 }
 
 /* Ends n's load with a listing (fresh) or a failure (err). */
@@ -624,6 +686,8 @@ static void tree_loaded(struct tree *t, struct node *n, struct listing *fresh,
     invalidate(t, n, old, fresh);
     if (n->kind == NODE_CAMPAIGNS)
         expire_sibling(t, n, "by-name"); /* made from this listing: made anew */
+    if (n->kind == NODE_CONTACTS)        /* its statuses, and the lists of each */
+        expire_made(t, find_child(t, n, TREE_BYSTATUS_NAME));
     if (fresh->total_bytes >= TRIM_BYTES || (old && old->total_bytes >= TRIM_BYTES))
         malloc_trim(0); /* what the listing was built from goes back */
     if (old) {
@@ -754,7 +818,7 @@ static void fail_offline(struct tree *t, struct node *n)
 }
 
 static void fetch_list(struct tree *t, struct node *n, const struct collection *coll,
-                       enum entry_type type)
+                       const char *status, enum entry_type type)
 {
     struct load_ctx *lc;
     struct fetch *f = NULL;
@@ -766,7 +830,7 @@ static void fetch_list(struct tree *t, struct node *n, const struct collection *
     lc = malloc(sizeof(*lc));
     if (lc) {
         *lc = (struct load_ctx){t, n};
-        f = fetch_collection(t->engine, n->acct, coll, campaign_of(n), type, fetched, lc);
+        f = fetch_collection(t->engine, n->acct, coll, campaign_of(n), status, type, fetched, lc);
     }
     run_fetch(t, n, f, lc);
 }
@@ -816,7 +880,7 @@ static void load_ctl(struct tree *t, struct node *n)
 
 static void load_campaigns(struct tree *t, struct node *n)
 {
-    fetch_list(t, n, &n->acct->provider->campaigns, ENTRY_DIR);
+    fetch_list(t, n, &n->acct->provider->campaigns, NULL, ENTRY_DIR);
 }
 
 /* Starts fetching a file of dir that is fetched on its own, so that it is
@@ -864,7 +928,7 @@ static void load_campaign(struct tree *t, struct node *n)
 
 static void load_contacts(struct tree *t, struct node *n)
 {
-    fetch_list(t, n, &n->acct->provider->contacts, ENTRY_FILE);
+    fetch_list(t, n, &n->acct->provider->contacts, NULL, ENTRY_FILE);
 }
 
 /* A load that waits for another node's listing first: again() is called
@@ -887,6 +951,23 @@ static void dep_woken(struct cache_waiter *w)
     again(t, n);
 }
 
+/* Ends a lookup of what n's load needs: rc as it is, or for -EAGAIN 1
+ * once again(t, n) is registered for the end of wait's load. */
+static int dep_pending(struct tree *t, struct node *n, int rc, struct node *wait, load_fn again)
+{
+    struct dep_wait *d;
+
+    if (rc != -EAGAIN)
+        return rc;
+    d = malloc(sizeof(*d));
+    if (!d)
+        return -ENOMEM;
+    *d = (struct dep_wait){.w.wake = dep_woken, .t = t, .n = n, .again = again};
+    if (tree_wait(t, wait, &d->w) != CACHE_WAITING)
+        dep_woken(&d->w); /* over already: look again */
+    return 1;
+}
+
 /* The listing of n's sibling called name (*out, a reference): 0; 1 when it
  * is still to come (again(t, n) is called once it is there); or -errno (a
  * failure of its own was logged already). */
@@ -896,7 +977,6 @@ static int sibling_listing(struct tree *t, struct node *n, const char *name, loa
     struct node *sib = NULL, *wait = NULL;
     struct listing *parent = NULL;
     const struct listing_entry *e;
-    struct dep_wait *d;
     int rc;
 
     *out = NULL;
@@ -908,15 +988,101 @@ static int sibling_listing(struct tree *t, struct node *n, const char *name, loa
         return -ENOENT;
     if (sib)
         rc = tree_listing(t, sib, out, &wait);
-    if (rc != -EAGAIN)
-        return rc;
-    d = malloc(sizeof(*d));
-    if (!d)
-        return -ENOMEM;
-    *d = (struct dep_wait){.w.wake = dep_woken, .t = t, .n = n, .again = again};
-    if (tree_wait(t, wait, &d->w) != CACHE_WAITING)
-        dep_woken(&d->w); /* over already: look again */
-    return 1;
+    return dep_pending(t, n, rc, wait, again);
+}
+
+/* The value of the status field of a listed record, malloc'd, or NULL
+ * (none, not a string, or empty: no status yet). */
+static char *record_status(const struct status_filter *sf, const struct listing_entry *e)
+{
+    json_object *rec = e->bytes ? json_tokener_parse(e->bytes) : NULL;
+    json_object *v = rec ? json_path(rec, sf->field) : NULL;
+    const char *text =
+        v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+    char *out = text && *text ? strdup(text) : NULL;
+
+    json_object_put(rec);
+    return out;
+}
+
+/* Adds status s to b as a directory (named safely; its raw value as id)
+ * unless it is there already. */
+static void add_status(struct listing_builder *b, const char *s)
+{
+    char *name;
+
+    for (size_t i = 0; i < b->n; i++)
+        if (strcmp(b->items[i].id, s) == 0)
+            return;
+    name = name_from_id(s, strlen(s), "");
+    if (!name) {
+        b->failed = true;
+        return;
+    }
+    listing_builder_add(b, name, s, ENTRY_DIR, NULL, 0, 0);
+    free(name);
+}
+
+/* contacts/by-status/: a directory per documented status; where the docs
+ * only give examples, also every status of the contacts listing (held
+ * already, or for a provider without a server filter, waited for). */
+static void load_bystatus(struct tree *t, struct node *n)
+{
+    const struct status_filter *sf = &n->acct->provider->contacts.by_status;
+    struct listing *cl = NULL;
+    struct listing_builder b;
+    struct node *wait = NULL;
+
+    if (sf->open) {
+        int rc = tree_listing(t, n->parent, &cl, sf->param ? NULL : &wait);
+        if (!sf->param && (rc = dep_pending(t, n, rc, wait, load_bystatus)) != 0) {
+            if (rc < 0)
+                fail_dependent(t, n, rc, "the contacts, whose statuses they are,");
+            return;
+        }
+    }
+    listing_builder_init(&b, NULL, ENTRY_DIR);
+    for (size_t i = 0; i < PROVIDER_MAX_STATUSES && sf->values[i]; i++)
+        add_status(&b, sf->values[i]);
+    for (size_t i = 0; cl && i < cl->n; i++) {
+        char *s = record_status(sf, &cl->entries[i]);
+        if (s)
+            add_status(&b, s);
+        free(s);
+    }
+    listing_unref(cl);
+    finish_static(t, n, &b);
+}
+
+/* by-status/<status>/: the contacts the server's status filter gives, or
+ * where there is none, those of the contacts listing with that status. */
+static void load_statusdir(struct tree *t, struct node *n)
+{
+    const struct collection *coll = &n->acct->provider->contacts;
+    struct node *contacts = contacts_of(n), *wait = NULL;
+    struct listing *cl = NULL;
+    struct listing_builder b;
+    int rc;
+
+    if (coll->by_status.param) {
+        fetch_list(t, n, coll, n->id, ENTRY_FILE);
+        return;
+    }
+    rc = dep_pending(t, n, tree_listing(t, contacts, &cl, &wait), wait, load_statusdir);
+    if (rc != 0) {
+        if (rc < 0)
+            fail_dependent(t, n, rc, "the contacts, which are filtered here,");
+        return;
+    }
+    listing_builder_init(&b, NULL, ENTRY_FILE);
+    for (size_t i = 0; i < cl->n; i++) {
+        char *s = record_status(&coll->by_status, &cl->entries[i]);
+        if (s && strcmp(s, n->id) == 0 && listing_builder_add_entry(&b, &cl->entries[i]) < 0)
+            b.failed = true;
+        free(s);
+    }
+    listing_unref(cl);
+    finish_static(t, n, &b);
 }
 
 /* Ends n's load after the listing it is made from failed (rc). */
@@ -1040,7 +1206,7 @@ static void load_calls(struct tree *t, struct node *n)
     if (!p->calls.path)
         calls_from_contacts(t, n);
     else
-        fetch_list(t, n, &p->calls, ENTRY_FILE);
+        fetch_list(t, n, &p->calls, NULL, ENTRY_FILE);
 }
 
 static void load_lazy(struct tree *t, struct node *n)
@@ -1282,7 +1448,14 @@ static void fill_stat(const struct tree *t, const struct node *n, struct stat *s
 static int entry_in_parent(struct tree *t, struct node *n, struct listing **l,
                            const struct listing_entry **e, struct node **wait)
 {
-    int rc = tree_listing(t, n->parent, l, wait);
+    struct node *via = atomic_load(&n->via);
+    int rc;
+
+    /* a contact reached through by-status/: from contacts/ if its listing
+     * is at hand, else from the filtered one it was found in */
+    rc = tree_listing(t, n->parent, l, via ? NULL : wait);
+    if (rc == -EAGAIN && via)
+        rc = tree_listing(t, via, l, wait);
 
     if (rc < 0)
         return rc;
@@ -1585,6 +1758,11 @@ int tree_lookup(struct tree *t, struct node *dir, const char *name, struct node 
     if (dir->kind == NODE_ROOT && strcmp(name, TREE_CTL_NAME) == 0) {
         *child = t->ctl;
         return tree_stat(t, t->ctl, st, wait);
+    }
+    if (dir->kind == NODE_CONTACTS && dir->acct->provider->contacts.by_status.field &&
+        strcmp(name, TREE_BYSTATUS_NAME) == 0) {
+        *child = hidden_child(t, dir, name, NODE_BYSTATUS);
+        return *child ? tree_stat(t, *child, st, wait) : -ENOMEM;
     }
     rc = tree_listing(t, dir, &l, wait);
     if (rc < 0)

@@ -45,6 +45,8 @@ enum node_kind {
     NODE_VIEW,      /* .../<id>/contacts.ndjson, calls.ndjson, contacts.csv: one-file views */
     NODE_BYNAME,    /* <account>/by-name/: a link per campaign, named by its name */
     NODE_LINK,      /* <account>/by-name/<name> -> ../campaigns/<id> */
+    NODE_BYSTATUS,  /* .../contacts/by-status/: reached by name, not in contacts/'s listing */
+    NODE_STATUSDIR, /* .../contacts/by-status/<status>/: its files are contacts/'s */
     NODE_KIND_COUNT
 };
 
@@ -54,6 +56,9 @@ struct node {
     char *id;              /* campaign id (NODE_CAMPAIGN), record id (NODE_LAZY) */
     struct cache *cache;   /* kinds that load a listing; NULL for NODE_RECORD */
     struct kids *children; /* sorted by name, under tree.lock (tree.c) */
+    /* a contact reached through by-status/<status>/: that directory, whose
+     * listing has its bytes while contacts/ has none at hand */
+    struct node *_Atomic via;
     /* directories: serial of the listing the kernel's readdir cache holds;
      * files: serial of the listing the kernel's size came from */
     atomic_ulong serial;
@@ -63,7 +68,8 @@ struct node {
     char name[];
 };
 
-#define TREE_CTL_NAME ".campaignfs"
+#define TREE_CTL_NAME      ".campaignfs"
+#define TREE_BYSTATUS_NAME "by-status"
 
 struct tree {
     pthread_mutex_t lock; /* the inode table and the children indexes */

@@ -41,6 +41,15 @@ const struct provider provider_altur = {
             .total = "total_count",
             .ids = {"id", "f_id"},
             .times = {"last_call_at", "updated_at", "created_at"},
+            /* the status query's enum (phone and WhatsApp campaigns) */
+            .by_status =
+                {
+                    .field = "status",
+                    .param = "status",
+                    .values = {"queue", "sending", "sent", "delivered", "voicemail", "read",
+                               "failed", "retrying", "converted", "answered", "accepted",
+                               "rejected"},
+                },
         },
     .calls =
         {

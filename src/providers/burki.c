@@ -30,6 +30,13 @@ const struct provider provider_burki = {
             BURKI_PAGED("/api/v1/campaigns/{campaign}/contacts", "contacts"),
             .ids = {"id"},
             .times = {"last_attempt_at", "updated_at", "created_at"},
+            .by_status =
+                {
+                    .field = "status",
+                    .param = "status",
+                    .values = {"pending", "in_progress", "completed", "failed", "skipped",
+                               "no_answer", "busy", "voicemail"},
+                },
         },
     .calls =
         {

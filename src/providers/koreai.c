@@ -47,6 +47,13 @@ const struct provider provider_koreai = {
             .total = "data.totalResults",
             .total_pages = "data.totalPages",
             .naming = NAME_BY_PHONE_UNIQUE,
+            /* no filter on the server; "" (in progress) is no status */
+            .by_status =
+                {
+                    .field = "dialerOutcome",
+                    .values = {"completed"},
+                    .open = true,
+                },
         },
     .campaign =
         {

@@ -33,6 +33,14 @@ const struct provider provider_truedy = {
             .ids = {"contact_id", "id"},
             .times = {"called_at", "updated_at", "created_at"},
             .link = "call_id",
+            /* a status filter whose values the docs show only by example */
+            .by_status =
+                {
+                    .field = "call_status",
+                    .param = "status",
+                    .values = {"pending", "completed"},
+                    .open = true,
+                },
         },
     .campaign =
         {
